@@ -1,0 +1,1 @@
+"""IKMS: the education quality monitoring pipeline of the Latvian education registry (VIIS)."""

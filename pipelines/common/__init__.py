@@ -1,0 +1,1 @@
+"""Pieces every stage shares: settings, school years, personal codes, the pseudonymiser, contracts."""

@@ -1,0 +1,60 @@
+"""Personal codes -> HMAC-SHA-256 pseudonyms, computed inside DuckDB (vectorised, no Python per row).
+
+HMAC(K, m) = SHA256((K ^ opad) || SHA256((K ^ ipad) || m)), RFC 2104. DuckDB's sha256() hashes a BLOB and
+unhex() turns the inner hex digest back into bytes, so the whole column is done by the engine. A plain hash
+of an 11-digit code can be reversed by brute force in minutes; a keyed hash cannot without the key, which
+comes from the environment and never enters the warehouse.
+
+Codes are normalised (pipelines.common.personal_codes.normalise) before hashing, so '01020320007' and
+'010203-20007' give the same pseudonym.
+"""
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+_BLOCK = 64
+
+
+def pads(key: bytes) -> tuple[bytes, bytes]:
+    if len(key) < 16:
+        raise ValueError("the pseudonymisation key must be at least 16 bytes")
+    if len(key) > _BLOCK:
+        import hashlib
+
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(_BLOCK, b"\0")
+    return bytes(b ^ 0x36 for b in key), bytes(b ^ 0x5C for b in key)
+
+
+def sql_expression(column_sql: str) -> str:
+    """SQL for the pseudonym of a VARCHAR column; binds the named parameters $ipad and $opad."""
+    return f"sha256($opad || unhex(sha256($ipad || encode({column_sql}))))"
+
+
+def pseudonymise_columns(frame: pl.DataFrame, columns: list[str], key: bytes) -> pl.DataFrame:
+    """Replace each named column (already-normalised codes) by its pseudonym; nulls stay null."""
+    if not columns or frame.height == 0:
+        return frame
+    ipad, opad = pads(key)
+    con = duckdb.connect()
+    try:
+        con.register("frame_in", frame)
+        exprs = ", ".join(
+            f"CASE WHEN \"{c}\" IS NULL THEN NULL ELSE {sql_expression(chr(34) + c + chr(34))} END AS \"{c}\""
+            for c in columns
+        )
+        out = con.execute(
+            f"SELECT * REPLACE ({exprs}) FROM frame_in", {"ipad": ipad, "opad": opad}
+        ).pl()
+    finally:
+        con.close()
+    return out
+
+
+def pseudonym(code: str, key: bytes) -> str:
+    """One pseudonym, for callers holding a single code (the same function the engine computes)."""
+    import hashlib
+    import hmac
+
+    return hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
