@@ -1,0 +1,135 @@
+"""One entity, one school year: read the partition's files, validate, pseudonymise, derive, replace the partition
+in DuckDB. Called by the Dagster assets; usable on its own (tests, notebooks)."""
+from __future__ import annotations
+
+import functools
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import polars as pl
+
+from pipelines import settings
+from pipelines.common.contracts import Entity
+from pipelines.ingest import load
+from pipelines.ingest.files import partition_files, relative, sha256
+from pipelines.ingest.readers import LINE, MALFORMED, read_bytes
+from pipelines.ingest.validate import FILE, MISSING_COLUMN, ORD, validate
+
+_DERIVE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*\(\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)\s*$")
+
+
+@dataclass
+class EntityResult:
+    table: str
+    year: int
+    files: list[dict] = field(default_factory=list)  # per file: _source_file, sha256, rows_read/loaded/quarantined
+    issues: list[dict] = field(default_factory=list)  # per file issue: _source_file, issue, detail
+    rules: dict[str, int] = field(default_factory=dict)  # quarantined rows per first rule
+    seconds: float = 0.0
+
+    @property
+    def rows_read(self) -> int:
+        return sum(f["rows_read"] for f in self.files)
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f["rows_loaded"] for f in self.files)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return sum(f["rows_quarantined"] for f in self.files)
+
+    @property
+    def reconciles(self) -> bool:
+        return all(f["rows_read"] == f["rows_loaded"] + f["rows_quarantined"] for f in self.files)
+
+
+@functools.cache
+def _classifiers(path: Path, mtime: float) -> dict[str, list[str]]:
+    df = pl.read_csv(path, infer_schema=False)
+    return {k: sorted(v) for k, v in df.group_by("classifier").agg(pl.col("code")).iter_rows()}
+
+
+def classifiers() -> dict[str, list[str]]:
+    path = settings.SEEDS_DIR / "viis_classifiers.csv"
+    if not path.exists():
+        return {}
+    return _classifiers(path, path.stat().st_mtime)
+
+
+def derive(entity: Entity, loaded: pl.DataFrame) -> pl.DataFrame:
+    """The contract's `derive:` columns, e.g. municipality_atvk: municipality_from_address(adrese)."""
+    if not entity.derive:
+        return loaded
+    from pipelines.common import territory
+
+    out = []
+    for name, spec in entity.derive.items():
+        m = _DERIVE.match(spec)
+        if not m or not hasattr(territory, m.group(1)):
+            raise ValueError(f"{entity.table}: cannot derive {name} from {spec!r}")
+        if loaded.height == 0:
+            out.append(pl.Series(name, [], dtype=pl.Utf8))
+        else:
+            out.append(getattr(territory, m.group(1))(loaded[m.group(2)]).cast(pl.Utf8).alias(name))
+    return loaded.with_columns(out)
+
+
+def read_partition(entity: Entity, year: int, landing: Path) -> tuple[pl.DataFrame, list[dict], list[dict]]:
+    """Every record of the partition's files (Utf8), the per-file facts, and the file issues."""
+    names = [c.name for c in entity.stored_columns]
+    frames, files, issues = [], [], []
+    for i, path in enumerate(partition_files(entity, year, landing)):
+        rel = relative(path, landing)
+        data = path.read_bytes()
+        digest = sha256(data)
+        fr = read_bytes(entity, data, rel, digest)
+        del data
+        f = fr.frame
+        f = f.with_columns([pl.lit(None, pl.Utf8).alias(n) for n in names if n not in f.columns])
+        required_absent = [n for n in fr.absent if entity.column(n).required]
+        miss = (f"the file has no column {', '.join(entity.column(n).source for n in required_absent)}"
+                if required_absent else None)
+        f = f.select(names + [LINE, MALFORMED]).with_columns(
+            pl.lit(rel).alias(FILE), pl.lit(miss, pl.Utf8).alias(MISSING_COLUMN),
+            (pl.int_range(pl.len(), dtype=pl.Int64) + (i << 40)).alias(ORD),
+        )
+        frames.append(f)
+        files.append({"_source_file": rel, "sha256": digest, "rows_read": f.height})
+        issues += [{"_source_file": rel, "issue": k, "detail": d} for k, d in fr.issues]
+    schema = {**{n: pl.Utf8 for n in names}, LINE: pl.Int64, MALFORMED: pl.Utf8, FILE: pl.Utf8,
+              MISSING_COLUMN: pl.Utf8, ORD: pl.Int64}
+    frame = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame(schema=schema)
+    return frame, files, issues
+
+
+def ingest_entity(entity: Entity, year: int, landing: Path | None = None, warehouse: Path | None = None,
+                  key: bytes | None = None) -> EntityResult:
+    """Materialize raw.<feed>_<entity> (+ quarantine, meta) for one school year. Raises UnreadableFile for a
+    file that cannot be read at all (nothing is written then)."""
+    t0 = time.perf_counter()
+    landing = landing or settings.landing_dir()
+    warehouse = warehouse or settings.warehouse_path()
+    key = key if key is not None else settings.pseudonym_key()
+    frame, files, issues = read_partition(entity, year, landing)
+    needs_institutions = any(c.references for c in entity.stored_columns)
+    institutions = load.institutions_of(warehouse, year) if needs_institutions else None
+    needs_classifiers = any(c.classifier for c in entity.stored_columns)
+    v = validate(entity, frame, year, key, institutions, classifiers() if needs_classifiers else {})
+    loaded = derive(entity, v.loaded).with_columns(
+        pl.lit(year, pl.Int32).alias("_school_year"), pl.col(LINE).cast(pl.Int32))
+    quarantined = v.quarantined.with_columns(pl.col(LINE).cast(pl.Int32))
+    per_file = pl.DataFrame(files, schema={"_source_file": pl.Utf8, "sha256": pl.Utf8, "rows_read": pl.Int64})
+    counts_l = loaded.group_by(FILE).len("rows_loaded")
+    counts_q = quarantined.group_by(FILE).len("rows_quarantined")
+    per_file = (per_file.join(counts_l, on=FILE, how="left").join(counts_q, on=FILE, how="left")
+                .with_columns(pl.col("rows_loaded", "rows_quarantined").fill_null(0).cast(pl.Int64)))
+    bad = per_file.filter(pl.col("rows_read") != pl.col("rows_loaded") + pl.col("rows_quarantined"))
+    if bad.height:
+        raise AssertionError(f"{entity.table} {year}: rows read != loaded + quarantined for {bad.to_dicts()}")
+    issues_df = pl.DataFrame(issues, schema={"_source_file": pl.Utf8, "issue": pl.Utf8, "detail": pl.Utf8})
+    load.replace_partition(warehouse, entity, year, loaded, quarantined, issues_df, per_file)
+    rules = dict(quarantined.group_by("rule").len().sort("rule").iter_rows())
+    return EntityResult(entity.table, year, per_file.to_dicts(), issues, rules, time.perf_counter() - t0)

@@ -1,0 +1,120 @@
+"""DuckDB writes: tables from the contracts, and the exact replacement of one (table, school year) partition
+in a single transaction. Open a connection, use it, close it: DuckDB allows one writer process."""
+from __future__ import annotations
+
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from pipelines.common.contracts import Entity
+
+SQL_TYPES = {"varchar": "VARCHAR", "integer": "BIGINT", "double": "DOUBLE", "date": "DATE",
+             "timestamp": "TIMESTAMP", "boolean": "BOOLEAN"}
+LINEAGE = (("_school_year", "INTEGER"), ("_source_file", "VARCHAR"), ("_source_line", "INTEGER"))
+
+QUARANTINE_DDL = """
+CREATE SCHEMA IF NOT EXISTS raw;
+CREATE SCHEMA IF NOT EXISTS quarantine;
+CREATE SCHEMA IF NOT EXISTS meta;
+CREATE TABLE IF NOT EXISTS quarantine.rows (
+    target_table VARCHAR, _school_year INTEGER, _source_file VARCHAR, _source_line INTEGER,
+    rule VARCHAR, rules VARCHAR, detail VARCHAR, record VARCHAR);
+CREATE TABLE IF NOT EXISTS quarantine.file_issues (
+    target_table VARCHAR, _school_year INTEGER, _source_file VARCHAR, issue VARCHAR, detail VARCHAR);
+CREATE TABLE IF NOT EXISTS meta.ingest_files (
+    target_table VARCHAR, _school_year INTEGER, _source_file VARCHAR, sha256 VARCHAR,
+    rows_read BIGINT, rows_loaded BIGINT, rows_quarantined BIGINT, loaded_at TIMESTAMP);
+"""
+
+
+@contextmanager
+def connect(path: Path, read_only: bool = False, wait_seconds: float = 120.0):
+    """A short-lived connection; waits while another process holds the warehouse's write lock."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        try:
+            con = duckdb.connect(str(path), read_only=read_only and path.exists())
+            break
+        except duckdb.IOException as e:
+            if "lock" not in str(e).lower() or time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def raw_columns(entity: Entity) -> list[tuple[str, str]]:
+    cols = [(c.name, "VARCHAR" if c.personal_code else SQL_TYPES[c.type]) for c in entity.stored_columns]
+    cols += [(name, "VARCHAR") for name in entity.derive]
+    return cols + list(LINEAGE)
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
+    """Create the schemas, quarantine/meta tables and raw.<table> from the contract. A raw table whose columns
+    no longer match the contract is rebuilt (its partitions are then re-materialized)."""
+    con.execute(QUARANTINE_DDL)
+    want = raw_columns(entity)
+    have = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'raw' "
+        "AND table_name = ? ORDER BY ordinal_position", [entity.table]).fetchall()
+    if have and [(n, t) for n, t in have] != want:
+        con.execute(f'DROP TABLE raw."{entity.table}"')
+        for t in ("quarantine.rows", "quarantine.file_issues", "meta.ingest_files"):
+            con.execute(f"DELETE FROM {t} WHERE target_table = ?", [entity.table])
+        have = []
+    if not have:
+        ddl = ", ".join(f'"{n}" {t}' for n, t in want)
+        con.execute(f'CREATE TABLE raw."{entity.table}" ({ddl})')
+
+
+def replace_partition(path: Path, entity: Entity, year: int, loaded: pl.DataFrame, quarantined: pl.DataFrame,
+                      issues: pl.DataFrame, files: pl.DataFrame) -> None:
+    """Delete the partition's rows of raw.<table>, quarantine.rows/file_issues and meta.ingest_files, then
+    insert the new ones, in one transaction. Frames come sorted by (file, line)."""
+    t = entity.table
+    cols = [n for n, _ in raw_columns(entity)]
+    with connect(path) as con:
+        ensure_tables(con, entity)
+        con.register("loaded_in", loaded)
+        con.register("quarantined_in", quarantined)
+        con.register("issues_in", issues)
+        con.register("files_in", files)
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(f'DELETE FROM raw."{t}" WHERE _school_year = ?', [year])
+            for table in ("quarantine.rows", "quarantine.file_issues", "meta.ingest_files"):
+                con.execute(f"DELETE FROM {table} WHERE target_table = ? AND _school_year = ?", [t, year])
+            select = ", ".join(f'"{c}"' for c in cols)
+            con.execute(f'INSERT INTO raw."{t}" ({select}) SELECT {select} FROM loaded_in')
+            con.execute(
+                "INSERT INTO quarantine.rows SELECT ?, ?, _source_file, _source_line, rule, rules, detail, record "
+                "FROM quarantined_in", [t, year])
+            con.execute("INSERT INTO quarantine.file_issues SELECT ?, ?, _source_file, issue, detail FROM issues_in",
+                        [t, year])
+            con.execute(
+                "INSERT INTO meta.ingest_files SELECT ?, ?, _source_file, sha256, rows_read, rows_loaded, "
+                "rows_quarantined, current_timestamp::TIMESTAMP FROM files_in", [t, year])
+            con.execute("COMMIT")
+        except Exception:
+            con.execute("ROLLBACK")
+            raise
+
+
+def institutions_of(path: Path, year: int) -> list[str]:
+    """reg_nr of the same partition's loaded viis institutions (for unknown_institution)."""
+    if not path.exists():
+        return []
+    with connect(path) as con:
+        exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' "
+                             "AND table_name = 'viis_institutions'").fetchone()[0]
+        if not exists:
+            return []
+        return [r[0] for r in con.execute(
+            "SELECT DISTINCT reg_nr FROM raw.viis_institutions WHERE _school_year = ? AND reg_nr IS NOT NULL", [year]
+        ).fetchall()]

@@ -1,0 +1,110 @@
+"""Delimited files (csv and PxWeb csv) with Polars.
+
+Physical lines are split first and a running count of quote characters tells which line breaks fall inside a
+quoted field, so every record knows the physical line it starts on, blank lines are found (and skipped), and a
+record with the wrong number of fields or an unterminated quote is malformed before Polars parses the rest.
+"""
+from __future__ import annotations
+
+import io
+import re
+
+import polars as pl
+
+from pipelines.common.contracts import Entity
+from pipelines.ingest.files import UnreadableFile
+from pipelines.ingest.readers.base import LINE, MALFORMED, FileRead, blank_issue, map_header
+
+
+def physical_lines(text: str) -> pl.DataFrame:
+    """line (1-based), t (without the line break; a trailing CR removed)."""
+    body = text[:-1] if text.endswith("\n") else text
+    lines = pl.Series("t", [body], dtype=pl.Utf8).str.split("\n").explode()
+    return pl.DataFrame({"t": lines.str.strip_suffix("\r")}).with_row_index("line", offset=1).with_columns(
+        pl.col("line").cast(pl.Int64)
+    )
+
+
+def records(text: str, quote: str | None, skip_rows: int = 0) -> tuple[pl.DataFrame, list[int]]:
+    """Group physical lines into records: (line, text, quotes) per record, and the blank lines skipped."""
+    df = physical_lines(text).filter(pl.col("line") > skip_rows)
+    if df.height == 0:
+        return pl.DataFrame(schema={"line": pl.Int64, "text": pl.Utf8, "quotes": pl.Int64}), []
+    q = pl.col("t").str.count_matches(quote, literal=True).cast(pl.Int64) if quote else pl.lit(0, pl.Int64)
+    df = df.with_columns(q=q).with_columns(inside=((pl.col("q").cum_sum() - pl.col("q")) % 2 == 1))
+    df = df.with_columns(blank=~pl.col("inside") & (pl.col("t").str.strip_chars() == ""))
+    blank_lines = df.filter(pl.col("blank"))["line"].to_list()
+    df = df.filter(~pl.col("blank")).with_columns(rid=(~pl.col("inside")).cum_sum())
+    recs = df.group_by("rid", maintain_order=True).agg(
+        pl.col("line").first(), pl.col("t").str.join("\n").alias("text"), pl.col("q").sum().alias("quotes")
+    )
+    return recs.drop("rid"), blank_lines
+
+
+def field_count(text: pl.Expr, delimiter: str, quote: str | None) -> pl.Expr:
+    """Fields in a record: delimiters outside quoted sections, plus one."""
+    if quote:
+        qq = re.escape(quote)
+        text = text.str.replace_all(f"{qq}(?:[^{qq}]|{qq}{qq})*{qq}", "")
+    return text.str.count_matches(delimiter, literal=True) + 1
+
+
+def read_delimited(entity: Entity, text: str, name: str) -> FileRead:
+    delim = entity.delimiter or ","
+    quote = entity.quote
+    recs, blank_lines = records(text, quote, entity.skip_rows)
+    issues: list[tuple[str, str]] = [blank_issue(blank_lines)] if blank_lines else []
+    if recs.height == 0:
+        raise UnreadableFile(name, "empty: no header row")
+    recs = recs.with_columns(nf=field_count(pl.col("text"), delim, quote))
+    header_text = recs["text"][0]
+    header_n = recs["nf"][0]
+    header_names = _parse(header_text, delim, quote).row(0)
+    hm = map_header(entity, [h or "" for h in header_names])
+    if hm.recognised == 0:
+        raise UnreadableFile(name, f"line {recs['line'][0]} is not a header naming the contract's columns")
+    issues += hm.issues
+    body = recs.slice(1).with_columns(
+        pl.when(pl.col("quotes") % 2 == 1)
+        .then(pl.lit("unterminated quoted field (record runs to the end of the file)"))
+        .when(pl.col("nf") != header_n)
+        .then(pl.format("{} fields, the header has " + str(header_n), pl.col("nf")))
+        .otherwise(None)
+        .alias(MALFORMED)
+    )
+    wanted = [(i, t) for i, t in enumerate(hm.targets) if t is not None]
+    good = body.filter(pl.col(MALFORMED).is_null())
+    parsed = _parse("\n".join([header_text, *good["text"].to_list()]), delim, quote).slice(1)
+    if parsed.height != good.height:
+        raise UnreadableFile(name, f"the CSV parser found {parsed.height} records where {good.height} were expected")
+    good_frame = parsed.select([pl.col(parsed.columns[i]).alias(t) for i, t in wanted]).with_columns(
+        good["line"].alias(LINE), pl.lit(None, pl.Utf8).alias(MALFORMED)
+    )
+    # malformed records: fields split naively, so the quarantine record shows what was there
+    bad = body.filter(pl.col(MALFORMED).is_not_null())
+    parts = pl.col("text").str.split(delim)
+    strip = (quote or "") + " "
+    bad_frame = bad.select(
+        *[parts.list.get(i, null_on_oob=True).str.strip_chars(strip).alias(t) for i, t in wanted],
+        pl.col("line").alias(LINE),
+        pl.col(MALFORMED),
+    )
+    frame = pl.concat([good_frame, bad_frame]).sort(LINE)
+    if not text.endswith("\n") and body.height and body[MALFORMED][-1] is not None:
+        issues.append(("truncated_file", f"no line break at the end and the last record (line {body['line'][-1]}) is cut off"))
+    return FileRead(frame, issues, hm.absent)
+
+
+def _parse(text: str, delim: str, quote: str | None) -> pl.DataFrame:
+    try:
+        return pl.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            has_header=False,
+            separator=delim,
+            quote_char=quote,
+            infer_schema=False,
+            truncate_ragged_lines=True,
+            raise_if_empty=False,
+        )
+    except pl.exceptions.PolarsError as e:  # pragma: no cover - the record split above should prevent this
+        raise UnreadableFile("", f"CSV parser: {e}") from None
