@@ -46,14 +46,18 @@ class Country:
     # classes per school year: class_id (str), year, reg_nr, grade (1-12), letter, programme_code
     classes: pl.DataFrame
 
-    # enrolment spells: person_key, reg_nr, programme_code, grade (1-12 or null), course (1-6 or null, VET/HE),
+    # enrolment spells, ONE PER SCHOOL YEAR segment (a pupil's class placement, a VET course year, an HE study
+    #   year, a pre-school year), so each year's registry extract holds exactly that year's spells. A spell
+    #   open at the end of the year ends on 31 Aug with end_reason PAREJA (promoted) or ATSTATS (kept in the
+    #   same grade); mid-year leavers end on their day with PARCELTS / ATSKAITITS_NESEKMIBA / IZBRAUCIS / MIRIS;
+    #   completers with PABEIGTS. Columns: person_key, reg_nr, programme_code, grade (1-12 or null), course (1-6 or null, VET/HE),
     #   class_id (or null), start_date, end_date (null = still enrolled), end_reason (classifier BEIGU_IEMESLS
     #   or null), year_started (school year of start_date)
     enrolments: pl.DataFrame
 
-    # learner-years: one row per learner enrolled in a general school on 1 September of `year` (the
-    #   population grades, absences and exams are drawn for): year, person_key, reg_nr, grade, class_id,
-    #   programme_code, repeating (bool)
+    # general-education spells (grades 1-12), the population grades, absences and exams are drawn for:
+    #   year, person_key, reg_nr, grade, class_id, programme_code, start_date, end_date (never null: a spell
+    #   open at the year's end ends on 31 Aug), end_reason, repeating (bool: same grade as the previous year)
     learner_years: pl.DataFrame
 
     # staff posts: person_key, reg_nr, post_code (classifier AMATS), subject_code (classifier PRIEKSMETS or
