@@ -1,14 +1,18 @@
 """`ikms`: the command line of the pipeline.
 
   ikms generate   write the demo country into $IKMS_DATA_DIR/landing
-  ikms ingest     materialize the ingest assets (all school-year partitions) through Dagster
-  ikms run        generate (unless already generated with the same parameters) and materialize everything
-  ikms dev        the Dagster UI over the same data directory
+  ikms ingest     materialize the ingest assets (every school-year partition found in landing/) through Dagster
+  ikms run        generate (unless the same parameters were already generated) and materialize everything
+  ikms dev        the Dagster UI (http://127.0.0.1:3000) over the same data directory
 """
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+import time
+
+from pipelines import settings
 
 
 def parse_years(text: str) -> list[int]:
@@ -24,19 +28,83 @@ def parse_years(text: str) -> list[int]:
     return sorted(set(years))
 
 
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def _generation_parameters(args) -> dict:
+    return {"seed": args.seed, "scale": args.scale, "years": args.years, "defect_rate": args.defect_rate}
+
+
+def cmd_generate(args, force: bool = True) -> None:
+    from pipelines.generator.main import generate
+
+    landing = settings.landing_dir()
+    stamp = landing / "_manifest" / "generation.json"
+    wanted = _generation_parameters(args)
+    if not force and stamp.exists():
+        done = json.loads(stamp.read_text(encoding="utf-8")).get("parameters", {})
+        if all(done.get(k) == v for k, v in wanted.items()):
+            _say(f"==> demo country already generated with {wanted} in {landing}: kept")
+            return
+    if landing.exists():
+        import shutil
+
+        shutil.rmtree(landing)  # a new country replaces the old one whole: no stale files of other years
+    t0 = time.perf_counter()
+    _say(f"==> generating the demo country: scale {args.scale}, school years {args.years[0]}-{args.years[-1]}, seed {args.seed}")
+    generate(seed=args.seed, scale=args.scale, years=args.years, landing=landing, defect_rate=args.defect_rate, progress=_say)
+    _say(f"==> generated in {time.perf_counter() - t0:.1f} s: {landing}")
+
+
+def cmd_ingest(args) -> dict:
+    from pipelines.ingest.runner import materialize
+
+    t0 = time.perf_counter()
+    _say(f"==> materializing the ingest assets through Dagster into {settings.warehouse_path()}")
+    summary = materialize(years=getattr(args, "years", None), progress=_say)
+    _say(f"==> ingested in {time.perf_counter() - t0:.1f} s")
+    return summary
+
+
+def cmd_run(args) -> None:
+    cmd_generate(args, force=False)
+    summary = cmd_ingest(args)
+    _say("")
+    _say("Done. Outputs:")
+    _say(f"  warehouse (DuckDB):     {settings.warehouse_path()}   raw.*, quarantine.rows, quarantine.file_issues, meta.ingest_files")
+    _say(f"  landing files:          {settings.landing_dir()}")
+    _say(f"  injected-defect manifest: {settings.landing_dir() / '_manifest' / 'defects.csv'}")
+    _say(f"  Dagster run history:    {settings.data_dir() / 'dagster_home'}   (browse it with `make dev`)")
+    if isinstance(summary, dict) and summary:
+        read = sum(v.get("rows_read", 0) for v in summary.values() if isinstance(v, dict))
+        quarantined = sum(v.get("rows_quarantined", 0) for v in summary.values() if isinstance(v, dict))
+        _say(f"  rows read {read:,}, quarantined {quarantined:,}")
+
+
+def cmd_dev(args) -> None:
+    from pipelines.ingest.runner import dev
+
+    dev(port=args.port)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ikms", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     for name in ("generate", "run"):
         p = sub.add_parser(name)
-        p.add_argument("--scale", type=float, default=0.05, help="1.0 = the real national figures")
-        p.add_argument("--years", type=parse_years, default=parse_years("2015-2024"), help="e.g. 2015-2024 (school-year keys)")
+        p.add_argument("--scale", type=float, default=0.05, help="1.0 = the real national figures (default 0.05)")
+        p.add_argument("--years", type=parse_years, default=parse_years("2015-2024"),
+                       help="school-year keys, e.g. 2015-2024 (2024 = 2024/25)")
         p.add_argument("--seed", type=int, default=20241)
-        p.add_argument("--defect-rate", type=float, default=None, help="share of rows given a defect")
-    sub.add_parser("ingest")
-    sub.add_parser("dev")
+        p.add_argument("--defect-rate", type=float, default=0.002, help="share of rows given a defect (default 0.002)")
+    p = sub.add_parser("ingest")
+    p.add_argument("--years", type=parse_years, default=None, help="default: every year found in landing/")
+    p = sub.add_parser("dev")
+    p.add_argument("--port", type=int, default=3000)
     args = parser.parse_args(argv)
-    raise SystemExit(f"ikms {args.command}: not built yet")
+    {"generate": cmd_generate, "ingest": cmd_ingest, "run": cmd_run, "dev": cmd_dev}[args.command](args)
+    return 0
 
 
 if __name__ == "__main__":

@@ -68,6 +68,9 @@ def materialize(years: list[int] | None = None, feeds: list[str] | None = None, 
             ingest_assets, selection=selection, partition_key=key, instance=instance,
             resources={"warehouse": DuckDBWarehouse()}, raise_on_error=False,
             tags={"ikms/trigger": "runner"},
+            # the run's full event log stays in the instance (and the UI); the console gets warnings only,
+            # the progress lines below say what happened
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         )
         for ev in result.all_events:
             if ev.event_type_value == "STEP_FAILURE":
@@ -113,11 +116,11 @@ def summarize(tables: list[str], years: list[int]) -> dict:
     return out
 
 
-def dev() -> None:
+def dev(port: int = 3000) -> None:
     """Replace this process by `dagster dev` over the same data directory (Ctrl-C stops it)."""
     home = dagster_home()
     exe = Path(sys.executable).parent / "dagster"
-    args = [str(exe), "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", "3000"]
+    args = [str(exe), "dev", "-m", "pipelines.definitions", "-h", "127.0.0.1", "-p", str(port)]
     env = {**os.environ, "DAGSTER_HOME": str(home), "IKMS_DATA_DIR": str(settings.data_dir())}
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     os.chdir(settings.PROJECT_ROOT)

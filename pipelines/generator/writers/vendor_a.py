@@ -1,0 +1,70 @@
+"""School system A (CSV, Windows-1257, ';', Latvian headers): landing/vendor_a/<Y>/
+vertejumi_<Y>_<1_SEM|2_SEM|GADA>.csv (marks), kavejumi_<Y>_<YYYY-MM>.csv (one row per missed lesson),
+stundas_<Y>_<YYYY-MM>.csv (planned lessons per pupil and month)."""
+from __future__ import annotations
+
+import polars as pl
+
+from pipelines.generator.country import Country
+from pipelines.generator.writers import batches
+from pipelines.generator.writers.base import Doc, Part
+from pipelines.generator.writers.common import people
+
+ENC = "windows-1257"
+PERIODS = ["1_SEM", "2_SEM", "GADA"]
+SUBJECT_ORDER = ["LAT", "LIT", "MAT", "ANG", "KRV", "VAC", "DAB", "BIO", "FIZ", "KIM", "GEO", "VES", "SOC", "INF",
+                 "SPO", "MUZ", "VIZ", "TEH"]
+
+
+def _doc(year: int, name: str, entity: str, frame: pl.DataFrame) -> Doc:
+    return Doc(feed="vendor_a", path=f"vendor_a/{year}/{name}", fmt="csv", parts=[Part(entity, frame)], year=year,
+               encoding=ENC, delimiter=";")
+
+
+def build(country: Country, year: int, grades: pl.DataFrame, planned: pl.DataFrame, absences: pl.DataFrame,
+          subs: pl.DataFrame) -> tuple[list[Doc], pl.DataFrame]:
+    """Docs in a fixed order and the late/missing batch events."""
+    ppl = people(country)
+    docs, evs = [], []
+    g = grades.filter(pl.col("vendor") == "A").join(ppl, on="person_key")
+    file_of = {p: f"vendor_a/{year}/vertejumi_{year}_{p}.csv" for p in PERIODS}
+    evs.append(batches.events(g, subs, "period", "vendor_a", "grades", file_of))
+    g = batches.attach(g, subs, "period").with_columns(
+        pl.col("subject").replace_strict({s: i for i, s in enumerate(SUBJECT_ORDER)}, default=99).alias("so"))
+    by_period = g.sort("period", "reg_nr", "grade", "letter", "person_key", "so").partition_by("period", as_dict=True)
+    for p in PERIODS:
+        f = by_period.get((p,), g.clear()).select(
+            pl.col("reg_nr").alias("Iestādes reģ. nr."), pl.col("code").alias("Personas kods"),
+            pl.col("name").alias("Vārds Uzvārds"),
+            pl.concat_str([pl.col("grade").cast(pl.Utf8), pl.lit("."), pl.col("letter")]).alias("Klase"),
+            pl.col("subject").alias("Priekšmets"), pl.col("period").alias("Periods"), pl.col("mark").alias("Vērtējums"),
+            pl.col("submitted").alias("Iesniegts"))
+        if f.height:
+            docs.append(_doc(year, f"vertejumi_{year}_{p}.csv", "grades", f))
+    pa = planned.filter(pl.col("vendor") == "A").join(ppl, on="person_key")
+    ab = absences.filter(pl.col("vendor") == "A").with_columns(pl.col("date").dt.strftime("%Y-%m").alias("month"))
+    months = sorted(set(pa["month"].to_list()))
+    kav_of = {m: f"vendor_a/{year}/kavejumi_{year}_{m}.csv" for m in months}
+    stu_of = {m: f"vendor_a/{year}/stundas_{year}_{m}.csv" for m in months}
+    evs.append(batches.events(ab, subs, "month", "vendor_a", "absences", kav_of))
+    evs.append(batches.events(pa, subs, "month", "vendor_a", "planned_lessons", stu_of))
+    ab = (batches.attach(ab, subs, "month").join(ppl.select("person_key", "code"), on="person_key")
+          .with_columns(pl.int_ranges(pl.col("first_lesson"), pl.col("first_lesson") + pl.col("lessons")).alias("lesson"))
+          .explode("lesson"))
+    pa = batches.attach(pa, subs, "month")
+    ab_m = ab.sort("date", "reg_nr", "person_key", "lesson").partition_by("month", as_dict=True)
+    pa_m = pa.sort("month", "reg_nr", "person_key").partition_by("month", as_dict=True)
+    for m in months:
+        k = ab_m.get((m,), ab.clear()).select(
+            pl.col("reg_nr").alias("Iestādes reģ. nr."), pl.col("code").alias("Personas kods"),
+            pl.col("date").cast(pl.Utf8).alias("Datums"), pl.col("lesson").cast(pl.Utf8).alias("Stunda"),
+            pl.col("reason").alias("Iemesls"), pl.col("submitted").alias("Iesniegts"))
+        if k.height:
+            docs.append(_doc(year, f"kavejumi_{year}_{m}.csv", "absences", k))
+        s = pa_m.get((m,), pa.clear()).select(
+            pl.col("reg_nr").alias("Iestādes reģ. nr."), pl.col("code").alias("Personas kods"),
+            pl.col("month").alias("Mēnesis"), pl.col("planned").cast(pl.Utf8).alias("Plānotās stundas"),
+            pl.col("submitted").alias("Iesniegts"))
+        if s.height:
+            docs.append(_doc(year, f"stundas_{year}_{m}.csv", "planned_lessons", s))
+    return docs, pl.concat(evs)

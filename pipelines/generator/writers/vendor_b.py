@@ -1,0 +1,67 @@
+"""School system B (JSON Lines, UTF-8, English fields and codes): landing/vendor_b/<Y>/
+grades_<Y>_<T1|T2|FINAL>.jsonl, attendance_<Y>_<YYYY-MM>.jsonl (one record per pupil, day and reason),
+lessons_<Y>_<YYYY-MM>.jsonl."""
+from __future__ import annotations
+
+import polars as pl
+
+from pipelines.generator.country import Country
+from pipelines.generator.writers import batches
+from pipelines.generator.writers.base import Doc, Part
+from pipelines.generator.writers.common import people
+
+TERMS = {"1_SEM": "T1", "2_SEM": "T2", "GADA": "FINAL"}
+SUBJECTS = {"LAT": "latvian", "LIT": "lithuanian", "MAT": "math", "ANG": "english", "KRV": "russian",
+            "VAC": "german", "DAB": "science", "BIO": "biology", "FIZ": "physics", "KIM": "chemistry",
+            "GEO": "geography", "VES": "history", "SOC": "social", "INF": "computing", "SPO": "sports",
+            "MUZ": "music", "VIZ": "arts", "TEH": "design"}
+MARKS = {"nv": "NA", "i": "PASS", "ni": "FAIL", "S": "STARTED", "T": "CONTINUING", "A": "ACHIEVED", "P": "PROFICIENT"}
+REASONS = {"S": "sick", "C": "excused", "N": "unexcused"}
+
+
+def _doc(year: int, name: str, entity: str, frame: pl.DataFrame, kinds: dict) -> Doc:
+    return Doc(feed="vendor_b", path=f"vendor_b/{year}/{name}", fmt="jsonl", parts=[Part(entity, frame, kinds=kinds)],
+               year=year)
+
+
+def build(country: Country, year: int, grades: pl.DataFrame, planned: pl.DataFrame, absences: pl.DataFrame,
+          subs: pl.DataFrame) -> tuple[list[Doc], pl.DataFrame]:
+    ppl = people(country)
+    docs, evs = [], []
+    g = grades.filter(pl.col("vendor") == "B").join(ppl, on="person_key")
+    file_of = {p: f"vendor_b/{year}/grades_{year}_{t}.jsonl" for p, t in TERMS.items()}
+    evs.append(batches.events(g, subs, "period", "vendor_b", "grades", file_of, label=TERMS))
+    g = batches.attach(g, subs, "period", "T")
+    by_period = g.sort("period", "reg_nr", "grade", "letter", "person_key", "subject").partition_by("period", as_dict=True)
+    for p, t in TERMS.items():
+        f = by_period.get((p,), g.clear()).select(
+            pl.col("reg_nr").alias("school_id"), pl.col("code").alias("student_code"), pl.col("name").alias("student_name"),
+            pl.concat_str([pl.col("grade").cast(pl.Utf8), pl.col("letter")]).alias("class_name"),
+            pl.col("subject").replace_strict(SUBJECTS, default=None).alias("subject"), pl.lit(t).alias("term"),
+            pl.col("mark").replace(MARKS).alias("mark"), pl.col("submitted").alias("recorded_at"))
+        if f.height:
+            docs.append(_doc(year, f"grades_{year}_{t}.jsonl", "grades", f, {}))
+    pb = planned.filter(pl.col("vendor") == "B").join(ppl.select("person_key", "code"), on="person_key")
+    ab = absences.filter(pl.col("vendor") == "B").with_columns(pl.col("date").dt.strftime("%Y-%m").alias("month"))
+    months = sorted(set(pb["month"].to_list()))
+    evs.append(batches.events(ab, subs, "month", "vendor_b", "attendance",
+                              {m: f"vendor_b/{year}/attendance_{year}_{m}.jsonl" for m in months}))
+    evs.append(batches.events(pb, subs, "month", "vendor_b", "planned_lessons",
+                              {m: f"vendor_b/{year}/lessons_{year}_{m}.jsonl" for m in months}))
+    ab = batches.attach(ab, subs, "month", "T").join(ppl.select("person_key", "code"), on="person_key")
+    pb = batches.attach(pb, subs, "month", "T")
+    ab_m = ab.sort("date", "reg_nr", "person_key").partition_by("month", as_dict=True)
+    pb_m = pb.sort("month", "reg_nr", "person_key").partition_by("month", as_dict=True)
+    for m in months:
+        a = ab_m.get((m,), ab.clear()).select(
+            pl.col("reg_nr").alias("school_id"), pl.col("code").alias("student_code"),
+            pl.col("date").cast(pl.Utf8).alias("date"), pl.col("lessons").cast(pl.Utf8).alias("lessons_missed"),
+            pl.col("reason").replace_strict(REASONS).alias("reason"), pl.col("submitted").alias("recorded_at"))
+        if a.height:
+            docs.append(_doc(year, f"attendance_{year}_{m}.jsonl", "attendance", a, {"lessons_missed": "num"}))
+        s = pb_m.get((m,), pb.clear()).select(
+            pl.col("reg_nr").alias("school_id"), pl.col("code").alias("student_code"), pl.col("month"),
+            pl.col("planned").cast(pl.Utf8).alias("lessons_planned"), pl.col("submitted").alias("recorded_at"))
+        if s.height:
+            docs.append(_doc(year, f"lessons_{year}_{m}.jsonl", "planned_lessons", s, {"lessons_planned": "num"}))
+    return docs, pl.concat(evs)
