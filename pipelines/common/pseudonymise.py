@@ -33,20 +33,27 @@ def sql_expression(column_sql: str) -> str:
 
 
 def pseudonymise_columns(frame: pl.DataFrame, columns: list[str], key: bytes) -> pl.DataFrame:
-    """Replace each named column (already-normalised codes) by its pseudonym; nulls stay null."""
+    """Replace each named column (already-normalised codes) by its pseudonym; nulls stay null.
+
+    A partition repeats each person's code many times (every grade, every missed lesson): only the distinct
+    codes go through the engine, and the mapping is joined back."""
     if not columns or frame.height == 0:
         return frame
     ipad, opad = pads(key)
     con = duckdb.connect()
     try:
-        con.register("frame_in", frame)
-        exprs = ", ".join(
-            f"CASE WHEN \"{c}\" IS NULL THEN NULL ELSE {sql_expression(chr(34) + c + chr(34))} END AS \"{c}\""
-            for c in columns
-        )
-        out = con.execute(
-            f"SELECT * REPLACE ({exprs}) FROM frame_in", {"ipad": ipad, "opad": opad}
-        ).pl()
+        out = frame
+        for c in columns:
+            distinct = frame.select(pl.col(c).cast(pl.Utf8).drop_nulls().unique().alias("code"))
+            con.register("codes_in", distinct)
+            mapping = con.execute(
+                f"SELECT code, {sql_expression('code')} AS pseudonym FROM codes_in", {"ipad": ipad, "opad": opad}
+            ).pl()
+            con.unregister("codes_in")
+            out = out.with_columns(
+                pl.col(c).cast(pl.Utf8).replace_strict(mapping["code"], mapping["pseudonym"], default=None,
+                                                       return_dtype=pl.Utf8)
+            )
     finally:
         con.close()
     return out
