@@ -22,8 +22,8 @@ def read_jsonl(entity: Entity, text: str, name: str) -> FileRead:
     try:
         con.register("lines_in", lines)
         con.execute(
-            "CREATE TEMP TABLE l AS SELECT line, t, json_valid(t) AS valid, "
-            "CASE WHEN json_valid(t) THEN json_type(t) END AS jtype FROM lines_in"
+            "CREATE TEMP TABLE l AS SELECT line, t, valid, CASE WHEN valid THEN json_type(t) END AS jtype "
+            "FROM (SELECT line, t, json_valid(t) AS valid FROM lines_in)"
         )
         # field names in order of first appearance across the file
         keys = [r[0] for r in con.execute(
@@ -32,14 +32,16 @@ def read_jsonl(entity: Entity, text: str, name: str) -> FileRead:
         ).fetchall()]
         hm = map_header(entity, keys, report_absent_optional=False)
         issues += hm.issues
-        selects = [
-            f"CASE WHEN jtype = 'OBJECT' THEN json_extract_string(t, '{_path(k)}') END AS \"{t}\""
-            for k, t in zip(keys, hm.targets) if t is not None
-        ]
+        wanted = [(k, t) for k, t in zip(keys, hm.targets) if t is not None]
+        # one json_extract_string over a list of paths parses each record once for all its fields
+        paths = ", ".join(f"'{_path(k)}'" for k, _ in wanted)
+        selects = [f"v[{i + 1}] AS \"{t}\"" for i, (_, t) in enumerate(wanted)]
+        source = (f"(SELECT *, CASE WHEN jtype = 'OBJECT' THEN json_extract_string(t, [{paths}]) END AS v FROM l)"
+                  if wanted else "l")
         frame = con.execute(
             f"SELECT {', '.join(selects + [''])} line AS {LINE}, "
             "CASE WHEN NOT valid THEN 'invalid JSON' WHEN jtype <> 'OBJECT' THEN 'not a JSON object' END "
-            f"AS {MALFORMED} FROM l ORDER BY line"
+            f"AS {MALFORMED} FROM {source} ORDER BY line"
         ).pl()
     finally:
         con.close()
