@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 
 from pipelines.generator.country import Country
+from pipelines.generator.writers.common import sort_by
 
 # stream ids (fixed: changing one changes that feed's output only)
 S_ABILITY, S_GRADES, S_ABSENCE, S_SUBMIT, S_EXAMS, S_OUTCOMES, S_NVA, S_SCHOOL = 1, 2, 3, 4, 5, 6, 7, 8
@@ -219,14 +220,14 @@ def attendance(country: Country, year: int) -> tuple[pl.DataFrame, pl.DataFrame]
                                        "first_lesson": first.astype(np.int64), "lessons": lessons.astype(np.int64)}))
     keys = sp.select("person_key", "reg_nr", "vendor", "grade", "letter").with_row_index("idx").with_columns(
         pl.col("idx").cast(pl.Int64))
-    planned = (pl.concat(planned_parts).with_columns(pl.col("idx").cast(pl.Int64)).join(keys, on="idx")
-               .group_by("person_key", "reg_nr", "vendor", "month").agg(pl.col("planned").sum())
-               .sort("month", "reg_nr", "person_key"))
-    absences = (pl.concat(abs_parts).with_columns(pl.col("idx").cast(pl.Int64), pl.col("date").cast(pl.Date),
-                                                  pl.col("reason").replace_strict({0: "S", 1: "C", 2: "N"}, return_dtype=pl.Utf8))
-                .join(keys, on="idx").drop("idx", "grade", "letter")
-                .unique(["person_key", "reg_nr", "date"], keep="first", maintain_order=True)
-                .sort("date", "reg_nr", "person_key"))
+    planned = sort_by(pl.concat(planned_parts).with_columns(pl.col("idx").cast(pl.Int64)).join(keys, on="idx")
+                      .group_by("person_key", "reg_nr", "vendor", "month").agg(pl.col("planned").sum()),
+                      ["month", "reg_nr", "person_key"])
+    absences = sort_by(pl.concat(abs_parts).with_columns(pl.col("idx").cast(pl.Int64), pl.col("date").cast(pl.Date),
+                                                         pl.col("reason").replace_strict({0: "S", 1: "C", 2: "N"}, return_dtype=pl.Utf8))
+                       .join(keys, on="idx").drop("idx", "grade", "letter")
+                       .unique(["person_key", "reg_nr", "date"], keep="first", maintain_order=True),
+                       ["date", "reg_nr", "person_key"])
     return planned.select("person_key", "reg_nr", "vendor", "month", "planned"), absences.select(
         "person_key", "reg_nr", "vendor", "date", "reason", "first_lesson", "lessons")
 

@@ -23,6 +23,8 @@ from pipelines.common.personal_codes import LEGACY_PATTERN
 from pipelines.generator.writers.base import CUT, DEFECT, PARENT, Doc, with_meta
 
 MANIFEST_COLUMNS = ["defect_id", "kind", "feed", "entity", "file", "line", "level", "rule", "detail"]
+SCHEMA = {"defect_id": pl.Utf8, "kind": pl.Utf8, "feed": pl.Utf8, "entity": pl.Utf8, "file": pl.Utf8,
+          "line": pl.Int64, "level": pl.Utf8, "rule": pl.Utf8, "detail": pl.Utf8}
 
 
 @dataclass(frozen=True)
@@ -226,12 +228,17 @@ def plan_rows(state: Defects, doc: Doc, exclude_last: bool) -> list[tuple[RowKin
             pids = part.frame[PARENT].to_numpy()
         else:
             pids = None
+        eligible: dict[tuple, np.ndarray] = {}
         for i in kinds:
             c = counts[i]
             if c == 0:
                 continue
             kind = ROW_KINDS[i]
-            cand = np.flatnonzero(_eligible(kind, part.frame) & ~used)
+            key = ("pc" if kind.op in ("pc_checksum", "pc_date") else kind.op, kind.column, kind.value
+                   if kind.op == "before" else None)
+            if key not in eligible:  # a mask is the same for every kind of the same test on the same column
+                eligible[key] = _eligible(kind, part.frame)
+            cand = np.flatnonzero(eligible[key] & ~used)
             if cand.size == 0:
                 continue
             pick = np.sort(state.rng.choice(cand, size=min(c, cand.size), replace=False))
@@ -318,8 +325,15 @@ def apply_rows(state: Defects, doc: Doc, plan: list[tuple[RowKind, np.ndarray]])
         if copies:
             src = np.concatenate(sources)
             order = np.argsort(src, kind="stable")
-            take = np.insert(np.arange(n), src[order] + 1, n + order)  # each copy right after its source
-            f = pl.concat([f, *[cp.select(f.columns) for cp in copies]]).select(pl.all().gather(pl.Series(take)))
+            cps = pl.concat([cp.select(f.columns) for cp in copies])[order.tolist()]
+            # each copy right after its source: zero-copy slices of the frame between the sources
+            ends = (src[order] + 1).tolist()
+            pieces, prev = [], 0
+            for i, e in enumerate(ends):  # one step per copy (a handful per file)
+                pieces += [f.slice(prev, e - prev), cps.slice(i, 1)]
+                prev = e
+            pieces.append(f.slice(prev, n - prev))
+            f = pl.concat(pieces, rechunk=False)
         part.frame = f
     return out
 
@@ -446,60 +460,45 @@ def with_lines(rows: list[pl.DataFrame], lines: pl.DataFrame) -> list[pl.DataFra
 
 # ------------------------------------------------------------------- file defects on finished bytes ---
 
-def after_bytes(state: Defects, doc: Doc, file_kind: str | None, data: bytes, n_head: int
-                ) -> tuple[bytes, list[pl.DataFrame], dict, np.ndarray, int | None]:
-    """The fast path's file kinds, on the UTF-8 bytes of the file. Returns the bytes, manifest rows, options
-    (encoding, prefix), the original line numbers before which a blank line went in, and the line of a
-    truncated record."""
-    opts = {"encoding": doc.encoding, "prefix": doc.prefix}
+def plan_bytes(state: Defects, doc: Doc, file_kind: str | None, n_lines: int, n_head: int
+               ) -> tuple[list[pl.DataFrame], dict]:
+    """The fast path's file kinds, decided before the bytes are streamed (a file of n_lines lines, n_head of
+    them before the first record). Returns manifest rows and the writing options: encoding, prefix, blanks
+    (the original line numbers before which a blank line goes in) and truncate (the last record is cut)."""
+    opts = {"encoding": doc.encoding, "prefix": doc.prefix, "blanks": np.array([], dtype=np.int64), "truncate": False}
     out: list[pl.DataFrame] = []
-    blanks = np.array([], dtype=np.int64)
-    cut_line = None
     entity = next((p.entity for p in doc.parts if p.entity), None)
-    if file_kind in ("blank_lines", "truncated_file"):
-        nl = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
-        n_lines = nl.size
-        starts = np.r_[0, nl[:-1] + 1]  # start byte of line x (1-based) is starts[x - 1]
-        if file_kind == "blank_lines" and n_lines - n_head >= 2:
-            k = int(min(3, n_lines - n_head - 1))
-            blanks = np.sort(state.rng.choice(np.arange(n_head + 2, n_lines + 1), size=k, replace=False))
-            cuts = [0, *starts[blanks - 1].tolist(), len(data)]
-            data = b"\n".join(data[a:b] for a, b in zip(cuts[:-1], cuts[1:]))
-            out.append(_file_row(state.ids(1)[0], "blank_lines", doc, entity, "blank_lines", f"{k} blank lines"))
-        elif file_kind == "truncated_file" and n_lines - n_head >= 2:
-            last = data[starts[-1]:nl[-1]].decode("utf-8")
-            if doc.fmt == "csv":  # a field goes missing, not just a value shortened
-                cut = last[: max(1, last.rfind(doc.delimiter) - 1)]
-            else:
-                cut = last[: max(1, len(last) * 2 // 3)]
-            data = data[: starts[-1]] + cut.encode("utf-8")
-            cut_line = n_lines
-            ids = state.ids(2)
-            out.append(_file_row(ids[0], "truncated_file", doc, entity, "truncated_file", "last record cut off"))
-            out.append(pl.DataFrame({"defect_id": [ids[1]], "kind": ["truncated_file"], "feed": [doc.feed],
-                                     "entity": [entity], "file": [doc.path], "line": pl.Series([n_lines], dtype=pl.Int64),
-                                     "level": ["row"], "rule": ["malformed_record"], "detail": ["record cut mid-line"]}))
+    if file_kind == "blank_lines" and n_lines - n_head >= 2:
+        k = int(min(3, n_lines - n_head - 1))
+        opts["blanks"] = np.sort(state.rng.choice(np.arange(n_head + 2, n_lines + 1), size=k, replace=False))
+        out.append(_file_row(state.ids(1)[0], "blank_lines", doc, entity, "blank_lines", f"{k} blank lines"))
+    elif file_kind == "truncated_file" and n_lines - n_head >= 2:
+        opts["truncate"] = True
+        ids = state.ids(2)
+        out.append(_file_row(ids[0], "truncated_file", doc, entity, "truncated_file", "last record cut off"))
+        out.append(pl.DataFrame({"defect_id": [ids[1]], "kind": ["truncated_file"], "feed": [doc.feed],
+                                 "entity": [entity], "file": [doc.path], "line": pl.Series([n_lines], dtype=pl.Int64),
+                                 "level": ["row"], "rule": ["malformed_record"], "detail": ["record cut mid-line"]}))
     elif file_kind == "wrong_encoding":
         opts["encoding"] = "utf-8"
         out.append(_file_row(state.ids(1)[0], "wrong_encoding", doc, entity, "wrong_encoding", f"utf-8, not {doc.encoding}"))
     elif file_kind == "bom":
         opts["prefix"] = "\ufeff".encode("utf-8") + doc.prefix
         out.append(_file_row(state.ids(1)[0], "bom", doc, entity, "bom", "UTF-8 byte order mark"))
-    return data, out, opts, blanks, cut_line
+    return out, opts
 
 
 def with_fast_lines(rows: list[pl.DataFrame], lines: pl.DataFrame, blanks: np.ndarray) -> list[pl.DataFrame]:
-    """Line numbers from the fast renderer's defect -> line, shifted past the inserted blank lines."""
+    """Line numbers from the fast renderer's defect -> line, shifted past the inserted blank lines (one join
+    for all of a file's manifest rows)."""
     if not rows:
         return rows
     pos = lines.rename({"defect": "defect_id", "line": "ln"})
     if blanks.size:
         shift = np.searchsorted(blanks, pos["ln"].to_numpy(), side="right")
         pos = pos.with_columns(pl.col("ln") + pl.Series(shift.astype(np.int64)))
-    out = []
-    for r in rows:
-        r = r.join(pos, on="defect_id", how="left").with_columns(
-            pl.when((pl.col("level") == "row") & pl.col("line").is_null()).then(pl.col("ln")).otherwise(pl.col("line"))
-            .alias("line")).drop("ln")
-        out.append(r.select(MANIFEST_COLUMNS))
-    return out
+    r = pl.concat([r.select(MANIFEST_COLUMNS).cast(SCHEMA) for r in rows])
+    r = r.join(pos, on="defect_id", how="left", maintain_order="left").with_columns(
+        pl.when((pl.col("level") == "row") & pl.col("line").is_null()).then(pl.col("ln")).otherwise(pl.col("line"))
+        .alias("line")).drop("ln")
+    return [r.select(MANIFEST_COLUMNS)]

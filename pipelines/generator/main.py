@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import polars as pl
@@ -21,8 +21,10 @@ from pipelines.generator.writers import (base, csp, exams, izm_csv, nva, vendor_
 FEEDS = ["viis", "viis_public", "izm", "vendor_a", "vendor_b", "exams", "csp", "vzd", "nva"]
 
 
-def _year_docs(country: Country, year: int, say: Callable[[str], None]) -> tuple[list, pl.DataFrame, dict]:
-    """Docs of one school year (built lazily per feed, in a fixed order) and the submission events."""
+def _year_docs(country: Country, year: int, say: Callable[[str], None], out: dict) -> Iterator[base.Doc]:
+    """Docs of one school year, built lazily in a fixed order (each one freed once written: vendor A's Docs
+    are written before vendor B's are built). Fills out['totals'] first and out['events'] (the submission
+    events) by the end."""
     t = time.perf_counter()
     grades = activity.grades(country, year)
     planned, absences = activity.attendance(country, year)
@@ -30,28 +32,33 @@ def _year_docs(country: Country, year: int, say: Callable[[str], None]) -> tuple
     subs = activity.submissions(country, year, vendor_a.PERIODS + months)
     say(f"  {year}: activity drawn ({grades.height:,} marks, {absences.height:,} absence days) "
         f"in {time.perf_counter() - t:.1f}s")
-    docs_a, ev_a = vendor_a.build(country, year, grades, planned, absences, subs)
-    docs_b, ev_b = vendor_b.build(country, year, grades, planned, absences, subs)
-    totals = {"learners": int(country.enrolments.filter(pl.col("year_started") == year)["person_key"].n_unique()),
-              "general_pupils": int(country.learner_years.filter(pl.col("year") == year)["person_key"].n_unique()),
-              "marks": grades.height, "absence_days": absences.height,
-              "missed_lessons": int(absences["lessons"].sum() or 0), "planned_lessons": int(planned["planned"].sum() or 0),
-              "late_batches": int((subs["status"] == "late").sum()), "missing_batches": int((subs["status"] == "missing").sum())}
+    out["totals"] = {
+        "learners": int(country.enrolments.filter(pl.col("year_started") == year)["person_key"].n_unique()),
+        "general_pupils": int(country.learner_years.filter(pl.col("year") == year)["person_key"].n_unique()),
+        "marks": grades.height, "absence_days": absences.height,
+        "missed_lessons": int(absences["lessons"].sum() or 0), "planned_lessons": int(planned["planned"].sum() or 0),
+        "late_batches": int((subs["status"] == "late").sum()), "missing_batches": int((subs["status"] == "missing").sum())}
+    # each vendor's share (the builders filter by vendor themselves), so vendor A's rows can go before B's
+    by_vendor = {v: [f.filter(pl.col("vendor") == v) for f in (grades, planned, absences)] for v in ("A", "B")}
     del grades, planned, absences
-    docs = [
-        lambda: viis_xml.build(country, year),
-        lambda: viis_public.build(country, year),
-        lambda: izm_csv.build(country, year),
-        *[(lambda d=d: d) for d in docs_a],
-        *[(lambda d=d: d) for d in docs_b],
-        lambda: exams.build(country, year, activity.exams(country, year)),
-        lambda: csp.population(country, year),
-        lambda: csp.wages(country, year),
-        lambda: csp.graduate_outcomes(country, year, activity.graduate_outcomes(country, year)),
-        lambda: vzd.build(country, year),
-        lambda: nva.build(country, year, activity.unemployed(country, year)),
-    ]
-    return docs, pl.concat([ev_a, ev_b]), totals
+    yield viis_xml.build(country, year)
+    yield viis_public.build(country, year)
+    yield izm_csv.build(country, year)
+    events = []
+    for v, writer in (("A", vendor_a), ("B", vendor_b)):
+        docs, ev = writer.build(country, year, *by_vendor.pop(v), subs)
+        events.append(ev)
+        docs.reverse()
+        while docs:
+            yield docs.pop()
+        del docs
+    out["events"] = pl.concat(events)
+    yield exams.build(country, year, activity.exams(country, year))
+    yield csp.population(country, year)
+    yield csp.wages(country, year)
+    yield csp.graduate_outcomes(country, year, activity.graduate_outcomes(country, year))
+    yield vzd.build(country, year)
+    yield nva.build(country, year, activity.unemployed(country, year))
 
 
 def write_doc(doc: base.Doc, landing: Path, state: defects.Defects) -> tuple[int, int]:
@@ -64,19 +71,22 @@ def write_doc(doc: base.Doc, landing: Path, state: defects.Defects) -> tuple[int
         plan = defects.plan_rows(state, doc, exclude_last=file_kind == "truncated_file")
         rows += defects.apply_rows(state, doc, plan)
         rows += defects.before_render(state, doc, file_kind)
-    if base.fast_ok(doc):
-        data, n_head, pos = base.render_fast(doc)
-        data, more, opts, blanks, _ = defects.after_bytes(state, doc, file_kind, data, n_head)
-        state.manifest += defects.with_fast_lines(rows + more, pos, blanks)
-        data = opts["prefix"] + base.encode_fast(doc, data, opts["encoding"])
-    else:
-        lines = base.render_lines(doc)
-        lines, more, opts = defects.after_render(state, doc, file_kind, lines)
-        state.manifest += defects.with_lines(rows + more, lines)
-        doc.encoding, doc.prefix = opts["encoding"], opts["prefix"]
-        data = base.to_bytes(doc, lines, final_newline=opts["final_newline"])
     path = landing / doc.path
     path.parent.mkdir(parents=True, exist_ok=True)
+    if base.fast_ok(doc):  # streamed to the file chunk by chunk
+        n_head = base.fast_head(doc)
+        more, opts = defects.plan_bytes(state, doc, file_kind, n_head + doc.rows(), n_head)
+        with open(path, "wb", buffering=1 << 20) as fh:
+            n_bytes, pos = base.write_fast(doc, fh, encoding=opts["encoding"], prefix=opts["prefix"],
+                                           blanks=opts["blanks"], truncate=opts["truncate"])
+        state.manifest += defects.with_fast_lines(rows + more, pos, opts["blanks"])
+        return doc.rows(), n_bytes
+    lines = base.render_lines(doc)
+    lines, more, opts = defects.after_render(state, doc, file_kind, lines)
+    state.manifest += defects.with_lines(rows + more, lines)
+    doc.encoding, doc.prefix = opts["encoding"], opts["prefix"]
+    data = base.to_bytes(doc, lines, final_newline=opts["final_newline"])
+    del lines
     path.write_bytes(data)
     return doc.rows(), len(data)
 
@@ -106,17 +116,18 @@ def generate(seed: int, scale: float, years: list[int], landing: Path, defect_ra
     for year in years:
         ty = time.perf_counter()
         state.start_year(year)
-        makers, ev, totals = _year_docs(country, year, say)
-        events.append(ev)
+        out: dict = {}
         n_rows = n_bytes = 0
-        for make in makers:
-            doc = make()
+        for doc in _year_docs(country, year, say, out):
             if doc is None:
                 continue
             r, b = write_doc(doc, landing, state)
             files[doc.path] = {"feed": doc.feed, "rows": r, "bytes": b}
+            del doc  # freed before the next Doc is built
             n_rows += r
             n_bytes += b
+        events.append(out["events"])
+        totals = out["totals"]
         totals.update(files=sum(1 for f in files if f.split("/")[1] == str(year)), rows=n_rows, bytes=n_bytes)
         per_year[str(year)] = totals
         say(f"  {year}: {totals['files']} files, {n_rows:,} records, {n_bytes / 1e6:,.1f} MB "

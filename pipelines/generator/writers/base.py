@@ -7,10 +7,12 @@ lines joined once and encoded once. Meta columns start with '__': '__defect' (th
 record, for the manifest's line numbers) and '__cut' (the record loses its last field: malformed_record)."""
 from __future__ import annotations
 
+import codecs
 import io
 import json
 from dataclasses import dataclass, field
 
+import numpy as np
 import polars as pl
 
 DEFECT = "__defect"
@@ -245,10 +247,12 @@ def to_bytes(doc: Doc, lines: pl.DataFrame, final_newline: bool = True) -> bytes
 # line, so record i lands on line (lines before the body) + i + 1 and nothing has to be split. Two cell
 # tricks keep the defects byte-exact: a cut record (malformed_record) gets a \x01 marker before its last
 # delimiter, removed with its last field afterwards; a non-number in a JSON number field is written as a
-# sentinel number and replaced by the quoted string afterwards.
+# sentinel number and replaced by the quoted string afterwards. The file is streamed in chunks of rows
+# (render, fix, encode, write), so a national-scale file never sits in memory whole.
 
 _CUT_MARK = "\x01"
 _SENTINEL = -7_310_000_000
+CHUNK_ROWS = 250_000
 
 
 def fast_ok(doc: Doc) -> bool:
@@ -258,52 +262,157 @@ def fast_ok(doc: Doc) -> bool:
             and doc.quote == '"' and doc.header and not doc.header_quoted)
 
 
-def render_fast(doc: Doc) -> tuple[bytes, int, pl.DataFrame]:
-    """(utf-8 bytes of the whole file, number of lines before the first record, defect -> line)."""
+def fast_head(doc: Doc) -> int:
+    """Lines before the first record in the fast path's output."""
+    return len(doc.pre_lines) + 1 if doc.fmt == "csv" else 0
+
+
+def _utf8(encoding: str) -> bool:
+    return encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig")
+
+
+def write_fast(doc: Doc, out, encoding: str | None = None, prefix: bytes = b"", blanks: np.ndarray | None = None,
+               truncate: bool = False, chunk_rows: int = CHUNK_ROWS) -> tuple[int, pl.DataFrame]:
+    """Stream the file to `out` (anything with .write(bytes)): prefix, then chunks of records rendered as
+    UTF-8, fixed up, encoded to `encoding` (default doc.encoding) and written. blanks: original line numbers
+    (1-based) before which a blank line goes in; truncate: the last record loses its end (no final newline).
+    Returns (bytes written, defect -> line in the original numbering)."""
     part = next(p for p in doc.parts if p.entity)
     f = with_meta(part.frame)
     cols = data_columns(f)
-    buf = io.BytesIO()
-    if doc.fmt == "csv":
-        if f[CUT].any() and len(cols) > 1:
-            last, prev = cols[-1], cols[-2]
-            f = f.with_columns(
-                pl.when(pl.col(CUT)).then(pl.col(prev).fill_null("") + pl.lit(_CUT_MARK)).otherwise(pl.col(prev)).alias(prev),
-                pl.when(pl.col(CUT)).then(pl.lit(None, dtype=pl.Utf8)).otherwise(pl.col(last)).alias(last))
-        for line in doc.pre_lines:
-            buf.write((line + "\n").encode("utf-8"))
-        f.select(cols).write_csv(buf, separator=doc.delimiter, quote_style="necessary", include_header=True)
-        data = buf.getvalue()
-        if _CUT_MARK.encode() in data:
-            data = data.replace((_CUT_MARK + doc.delimiter + "\n").encode(), b"\n")
-        offset = len(doc.pre_lines) + 1
-    else:
-        swaps: dict[bytes, bytes] = {}
-        exprs = []
+    enc = encoding or doc.encoding
+    blanks = np.asarray(blanks if blanks is not None else [], dtype=np.int64)
+    offset = fast_head(doc)
+    n = f.height
+    cut_any = doc.fmt == "csv" and len(cols) > 1 and bool(f[CUT].any())
+    swaps: dict[bytes, bytes] = {}
+    exprs = [pl.col(c) for c in cols]
+    bad_rows = None
+    if doc.fmt == "jsonl":
+        exprs, bad_any = [], []
         for c in cols:
-            kind = part.kinds.get(c, "str")
-            if kind == "num":
-                bad = f.filter(pl.col(c).is_not_null() & pl.col(c).cast(pl.Int64, strict=False).is_null())[c].unique().sort()
-                mapping = {v: _SENTINEL - i for i, v in enumerate(bad.to_list())}
-                for v, s in mapping.items():
-                    swaps[f'"{c}":{s}'.encode()] = (f'"{c}":' + json.dumps(v, ensure_ascii=False)).encode()
-                e = pl.col(c).cast(pl.Int64, strict=False)
-                if mapping:
-                    e = pl.col(c).replace_strict(mapping, default=e, return_dtype=pl.Int64)
-                exprs.append(e.alias(c))
-            else:
+            if part.kinds.get(c, "str") != "num":
                 exprs.append(pl.col(c))
-        f.select(exprs).write_ndjson(buf)
-        data = buf.getvalue()
-        for a, b in swaps.items():
-            data = data.replace(a, b)
-        offset = 0
+                continue
+            is_bad = pl.col(c).is_not_null() & pl.col(c).cast(pl.Int64, strict=False).is_null()
+            bad = f.filter(is_bad)[c].unique().sort()
+            mapping = {v: _SENTINEL - i for i, v in enumerate(bad.to_list())}
+            for v, s in mapping.items():
+                swaps[f'"{c}":{s}'.encode()] = (f'"{c}":' + json.dumps(v, ensure_ascii=False)).encode()
+            e = pl.col(c).cast(pl.Int64, strict=False)
+            if mapping:
+                e = pl.col(c).replace_strict(mapping, default=e, return_dtype=pl.Int64)
+                bad_any.append(is_bad)
+            exprs.append(e.alias(c))
+        if bad_any:
+            bad_rows = f.select(pl.any_horizontal(bad_any)).to_series()
+    written = 0
+    if prefix:
+        out.write(prefix)
+        written += len(prefix)
+    n_chunks = max(1, -(-n // chunk_rows))
+    for k in range(n_chunks):
+        s0 = k * chunk_rows
+        ch = f.slice(s0, chunk_rows)
+        buf = io.BytesIO()
+        if doc.fmt == "csv":
+            for line in (doc.pre_lines if k == 0 else []):
+                buf.write((line + "\n").encode("utf-8"))
+            cut_here = cut_any and bool(ch[CUT].any())
+            if cut_here:
+                last, prev = cols[-1], cols[-2]
+                ch = ch.with_columns(
+                    pl.when(pl.col(CUT)).then(pl.col(prev).fill_null("") + pl.lit(_CUT_MARK)).otherwise(pl.col(prev)).alias(prev),
+                    pl.when(pl.col(CUT)).then(pl.lit(None, dtype=pl.Utf8)).otherwise(pl.col(last)).alias(last))
+            ch.select(cols).write_csv(buf, separator=doc.delimiter, quote_style="necessary", include_header=k == 0)
+            data = buf.getvalue()
+            if cut_here:
+                data = data.replace((_CUT_MARK + doc.delimiter + "\n").encode(), b"\n")
+        else:
+            ch.select(exprs).write_ndjson(buf)
+            data = buf.getvalue()
+            if bad_rows is not None and bool(bad_rows.slice(s0, chunk_rows).any()):
+                for a, b in swaps.items():
+                    data = data.replace(a, b)
+        del buf, ch
+        first = 1 if k == 0 else offset + s0 + 1  # original number of the chunk's first line
+        last_line = offset + min(n, s0 + chunk_rows)
+        here = blanks[(blanks >= first) & (blanks <= last_line)]
+        if here.size:
+            nl = np.flatnonzero(np.frombuffer(data, dtype=np.uint8) == 10)
+            starts = np.r_[0, nl[:-1] + 1]
+            cuts = [0, *starts[here - first].tolist(), len(data)]
+            data = b"\n".join(data[a:b] for a, b in zip(cuts[:-1], cuts[1:]))
+        if truncate and k == n_chunks - 1:
+            ls = data.rfind(b"\n", 0, len(data) - 1) + 1
+            text = data[ls:-1].decode("utf-8")
+            if doc.fmt == "csv":  # a field goes missing, not just a value shortened
+                cut = text[: max(1, text.rfind(doc.delimiter) - 1)]
+            else:
+                cut = text[: max(1, len(text) * 2 // 3)]
+            data = data[:ls] + cut.encode("utf-8")
+        data = encode_fast(doc, data, enc)
+        out.write(data)
+        written += len(data)
+        del data
     lines = (f.select(pl.col(DEFECT)).with_row_index("i").filter(pl.col(DEFECT).is_not_null())
              .select(pl.col(DEFECT).alias("defect"), (pl.col("i").cast(pl.Int64) + offset + 1).alias("line")))
-    return data, offset, lines
+    return written, lines
+
+
+def render_fast(doc: Doc, chunk_rows: int = CHUNK_ROWS) -> tuple[bytes, int, pl.DataFrame]:
+    """(utf-8 bytes of the whole file, number of lines before the first record, defect -> line)."""
+    buf = io.BytesIO()
+    _, lines = write_fast(doc, buf, encoding="utf-8", chunk_rows=chunk_rows)
+    return buf.getvalue(), fast_head(doc), lines
 
 
 def encode_fast(doc: Doc, data: bytes, encoding: str) -> bytes:
-    if encoding.lower().replace("_", "-") in ("utf-8", "utf8", "utf-8-sig") or data.isascii():
+    if _utf8(encoding) or data.isascii():
         return data
-    return data.decode("utf-8").encode(encoding)
+    out = _encode_single_byte(data, encoding)
+    return out if out is not None else data.decode("utf-8").encode(encoding)
+
+
+_LUTS: dict[str, np.ndarray | None] = {}
+
+
+def _lut(encoding: str) -> np.ndarray | None:
+    """Code point (< 0x800) -> byte of a single-byte code page (-1: not in it); None for other encodings."""
+    name = codecs.lookup(encoding).name
+    if name not in _LUTS:
+        lut = None
+        if name.startswith(("cp125", "iso8859", "latin")):
+            lut = np.full(0x800, -1, dtype=np.int16)
+            lut[:128] = np.arange(128)
+            for b in range(128, 256):
+                try:
+                    ch = bytes([b]).decode(name)
+                except UnicodeDecodeError:
+                    continue
+                if ord(ch) < 0x800:
+                    lut[ord(ch)] = b
+        _LUTS[name] = lut
+    return _LUTS[name]
+
+
+def _encode_single_byte(data: bytes, encoding: str) -> bytes | None:
+    """UTF-8 -> a single-byte code page with NumPy (the codec's charmap is ~3x slower on big chunks): every
+    2-byte sequence becomes its byte. None (use the codec) when a character needs 3+ UTF-8 bytes or is not in
+    the code page, so the codec then gives the exact result or the exact error."""
+    lut = _lut(encoding)
+    if lut is None:
+        return None
+    arr = np.frombuffer(data, dtype=np.uint8)
+    lead = np.flatnonzero(arr >= 0xC0)
+    first = arr[lead]
+    if lead.size == 0 or (first >= 0xE0).any():
+        return None
+    byte = lut[((first & 0x1F).astype(np.int32) << 6) | (arr[lead + 1] & 0x3F)]
+    if (byte < 0).any():
+        return None
+    out = arr.copy()
+    out[lead] = byte.astype(np.uint8)
+    keep = np.ones(arr.size, dtype=bool)
+    keep[lead + 1] = False
+    return out[keep].tobytes()

@@ -92,3 +92,34 @@ def classifier_codes(country: Country, classifier: str, values: pl.Expr) -> pl.E
     for code in cl["code"].to_list():
         mapping[code] = code
     return values.replace(mapping)
+
+
+def sort_by(frame: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """frame.sort(keys) (ascending, nulls first), faster: a string key sorts as the rank of its value among
+    the key's few distinct values, and the keys are packed into one Int64 when their ranges fit in 63 bits
+    (else sorted as several integer keys). The same order as frame.sort(keys) wherever keys are unique."""
+    if frame.height < 2:
+        return frame
+    parts, bits = [], 0
+    for k in keys:
+        col = frame[k]
+        if col.dtype == pl.Utf8:
+            u = col.unique().drop_nulls().sort()
+            e = pl.col(k).replace_strict(u, pl.Series(range(1, len(u) + 1), dtype=pl.Int64), default=None)
+            span = len(u) + 1
+        elif col.dtype.is_integer() or col.dtype == pl.Date:
+            phys = col.to_physical().cast(pl.Int64)
+            lo, hi = phys.min(), phys.max()
+            lo, hi = (0, 0) if lo is None else (lo, hi)
+            e = pl.col(k).to_physical().cast(pl.Int64) - lo + 1
+            span = hi - lo + 2
+        else:
+            return frame.sort(keys)
+        parts.append((e.fill_null(0), int(span - 1).bit_length()))
+        bits += parts[-1][1]
+    if bits <= 63:
+        key = pl.lit(0, dtype=pl.Int64)
+        for e, b in parts:
+            key = key * (1 << b) + e
+        return frame.sort(key)
+    return frame.sort([e for e, _ in parts])

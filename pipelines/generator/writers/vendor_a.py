@@ -8,7 +8,7 @@ import polars as pl
 from pipelines.generator.country import Country
 from pipelines.generator.writers import batches
 from pipelines.generator.writers.base import Doc, Part
-from pipelines.generator.writers.common import people
+from pipelines.generator.writers.common import people, sort_by
 
 ENC = "windows-1257"
 PERIODS = ["1_SEM", "2_SEM", "GADA"]
@@ -31,7 +31,8 @@ def build(country: Country, year: int, grades: pl.DataFrame, planned: pl.DataFra
     evs.append(batches.events(g, subs, "period", "vendor_a", "grades", file_of))
     g = batches.attach(g, subs, "period").with_columns(
         pl.col("subject").replace_strict({s: i for i, s in enumerate(SUBJECT_ORDER)}, default=99).alias("so"))
-    by_period = g.sort("period", "reg_nr", "grade", "letter", "person_key", "so").partition_by("period", as_dict=True)
+    by_period = sort_by(g, ["period", "reg_nr", "grade", "letter", "person_key", "so"]).partition_by("period", as_dict=True)
+    g = g.clear()  # frees the rows (the partitions hold them)
     for p in PERIODS:
         f = by_period.get((p,), g.clear()).select(
             pl.col("reg_nr").alias("Iestādes reģ. nr."), pl.col("code").alias("Personas kods"),
@@ -52,8 +53,10 @@ def build(country: Country, year: int, grades: pl.DataFrame, planned: pl.DataFra
           .with_columns(pl.int_ranges(pl.col("first_lesson"), pl.col("first_lesson") + pl.col("lessons")).alias("lesson"))
           .explode("lesson"))
     pa = batches.attach(pa, subs, "month")
-    ab_m = ab.sort("date", "reg_nr", "person_key", "lesson").partition_by("month", as_dict=True)
-    pa_m = pa.sort("month", "reg_nr", "person_key").partition_by("month", as_dict=True)
+    ab_m = sort_by(ab, ["date", "reg_nr", "person_key", "lesson"]).partition_by("month", as_dict=True)
+    pa_m = sort_by(pa, ["month", "reg_nr", "person_key"]).partition_by("month", as_dict=True)
+    ab, pa = ab.clear(), pa.clear()
+    del grades, planned, absences
     for m in months:
         k = ab_m.get((m,), ab.clear()).select(
             pl.col("reg_nr").alias("Iestādes reģ. nr."), pl.col("code").alias("Personas kods"),

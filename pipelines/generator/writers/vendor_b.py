@@ -8,7 +8,7 @@ import polars as pl
 from pipelines.generator.country import Country
 from pipelines.generator.writers import batches
 from pipelines.generator.writers.base import Doc, Part
-from pipelines.generator.writers.common import people
+from pipelines.generator.writers.common import people, sort_by
 
 TERMS = {"1_SEM": "T1", "2_SEM": "T2", "GADA": "FINAL"}
 SUBJECTS = {"LAT": "latvian", "LIT": "lithuanian", "MAT": "math", "ANG": "english", "KRV": "russian",
@@ -32,7 +32,8 @@ def build(country: Country, year: int, grades: pl.DataFrame, planned: pl.DataFra
     file_of = {p: f"vendor_b/{year}/grades_{year}_{t}.jsonl" for p, t in TERMS.items()}
     evs.append(batches.events(g, subs, "period", "vendor_b", "grades", file_of, label=TERMS))
     g = batches.attach(g, subs, "period", "T")
-    by_period = g.sort("period", "reg_nr", "grade", "letter", "person_key", "subject").partition_by("period", as_dict=True)
+    by_period = sort_by(g, ["period", "reg_nr", "grade", "letter", "person_key", "subject"]).partition_by("period", as_dict=True)
+    g = g.clear()  # frees the rows (the partitions hold them)
     for p, t in TERMS.items():
         f = by_period.get((p,), g.clear()).select(
             pl.col("reg_nr").alias("school_id"), pl.col("code").alias("student_code"), pl.col("name").alias("student_name"),
@@ -50,8 +51,10 @@ def build(country: Country, year: int, grades: pl.DataFrame, planned: pl.DataFra
                               {m: f"vendor_b/{year}/lessons_{year}_{m}.jsonl" for m in months}))
     ab = batches.attach(ab, subs, "month", "T").join(ppl.select("person_key", "code"), on="person_key")
     pb = batches.attach(pb, subs, "month", "T")
-    ab_m = ab.sort("date", "reg_nr", "person_key").partition_by("month", as_dict=True)
-    pb_m = pb.sort("month", "reg_nr", "person_key").partition_by("month", as_dict=True)
+    ab_m = sort_by(ab, ["date", "reg_nr", "person_key"]).partition_by("month", as_dict=True)
+    pb_m = sort_by(pb, ["month", "reg_nr", "person_key"]).partition_by("month", as_dict=True)
+    ab, pb = ab.clear(), pb.clear()
+    del grades, planned, absences
     for m in months:
         a = ab_m.get((m,), ab.clear()).select(
             pl.col("reg_nr").alias("school_id"), pl.col("code").alias("student_code"),
