@@ -1,5 +1,14 @@
-"""JSON Lines: one object per line, parsed by DuckDB's JSON functions over the whole file at once."""
+"""JSON Lines: one object per line, parsed by DuckDB's JSON functions over the whole file at once.
+
+Proving each line valid (json_valid) is the costly part, so lines are first matched against a regex built from
+the field names of the file's first line: a line matching it is a flat JSON object with exactly those fields
+(strings without escapes or control characters, plain numbers, true/false/null), hence valid, an object, and
+its keys known. Only the other lines go through json_valid / json_type / json_keys. Values of every record are
+still taken by json_extract_string, so the text of each value is what DuckDB gives."""
 from __future__ import annotations
+
+import json
+import re
 
 import duckdb
 import polars as pl
@@ -8,9 +17,30 @@ from pipelines.common.contracts import Entity
 from pipelines.ingest.readers.base import LINE, MALFORMED, FileRead, blank_issue, map_header
 from pipelines.ingest.readers.delimited import physical_lines
 
+_WS = r"[ \t]*"
+# only tokens every JSON parser accepts: no escapes (lone surrogates), no exponents (overflow), no nesting
+_VAL = r'(?:"[^"\\\x00-\x1f]*"|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?|true|false|null)'
+
 
 def _path(key: str) -> str:
     return '$."' + key.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _template(lines: pl.DataFrame) -> tuple[str, list[str]] | None:
+    """A regex for flat objects with the field names of the first line, in that order, and those names."""
+    if lines.height == 0:
+        return None
+    try:
+        obj = json.loads(lines["t"][0])
+    except ValueError:
+        return None
+    if not isinstance(obj, dict) or not obj:
+        return None
+    keys = list(obj)
+    if any(re.search(r'[\\"\x00-\x1f]', k) for k in keys):
+        return None
+    pairs = f"{_WS},{_WS}".join(re.escape(json.dumps(k, ensure_ascii=False)) + f"{_WS}:{_WS}{_VAL}" for k in keys)
+    return rf"^{_WS}\{{{_WS}{pairs}{_WS}\}}{_WS}$", keys
 
 
 def read_jsonl(entity: Entity, text: str, name: str) -> FileRead:
@@ -18,17 +48,26 @@ def read_jsonl(entity: Entity, text: str, name: str) -> FileRead:
     blank = lines.filter(pl.col("t").str.strip_chars() == "")["line"].to_list()
     issues: list[tuple[str, str]] = [blank_issue(blank)] if blank else []
     lines = lines.filter(pl.col("t").str.strip_chars() != "")
+    tmpl = _template(lines)
+    known = lines.filter(pl.col("t").str.contains(tmpl[0])) if tmpl else lines.clear()
+    rest = lines.join(known.select("line"), on="line", how="anti") if known.height else lines
     con = duckdb.connect()
     try:
-        con.register("lines_in", lines)
+        con.register("known_in", known)
+        con.register("lines_in", rest)
+        con.register("known_keys", pl.DataFrame(
+            {"k": tmpl[1] if known.height else [], "line": [known["line"][0]] * len(tmpl[1]) if known.height else []},
+            schema={"k": pl.Utf8, "line": pl.Int64},
+        ))
         con.execute(
-            "CREATE TEMP TABLE l AS SELECT line, t, valid, CASE WHEN valid THEN json_type(t) END AS jtype "
+            "CREATE TEMP TABLE l AS SELECT line, t, true AS valid, 'OBJECT' AS jtype, true AS known FROM known_in "
+            "UNION ALL SELECT line, t, valid, CASE WHEN valid THEN json_type(t) END AS jtype, false AS known "
             "FROM (SELECT line, t, json_valid(t) AS valid FROM lines_in)"
         )
         # field names in order of first appearance across the file
         keys = [r[0] for r in con.execute(
-            "SELECT k FROM (SELECT unnest(json_keys(t)) AS k, line FROM l WHERE jtype = 'OBJECT') "
-            "GROUP BY k ORDER BY min(line), k"
+            "SELECT k FROM (SELECT unnest(json_keys(t)) AS k, line FROM l WHERE jtype = 'OBJECT' AND NOT known "
+            "UNION ALL SELECT k, line FROM known_keys) GROUP BY k ORDER BY min(line), k"
         ).fetchall()]
         hm = map_header(entity, keys, report_absent_optional=False)
         issues += hm.issues
