@@ -112,3 +112,27 @@ def test_jsonstat_unrolls_row_major():
         ("LV0001000", "M", "1"), ("LV0001000", "F", "2"), ("LV0002000", "M", None), ("LV0002000", "F", "4")]
     with pytest.raises(UnreadableFile, match="not valid JSON"):
         read_bytes(entity("csp", "population"), b"{not json", "p.json")
+
+
+def test_xml_line_numbers_beyond_65535_are_exact():
+    """libxml2 keeps element line numbers in 16 bits: past line 65,535 lxml's sourceline is wrong. The reader
+    must still name the exact line of every record (the quarantine and the defect manifest rely on it)."""
+    from pipelines.common.contracts import entity as contract_entity
+    from pipelines.ingest.readers import read_bytes
+
+    n = 70_000
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<VIISIzraksts macibuGads="2023/24">', ' <Izglitojamie>']
+    for i in range(n):  # generated test input: each learner with one enrolment, every element on its own line
+        lines.append(f'  <Izglitojamais personasKods="K{i:06d}" vards="V" uzvards="U" dzimums="S" dzimsanasDatums="2010-01-01">')
+        lines.append(f'   <Macibas iestadesRegNr="4212902579" programmasKods="21011111" klase="5" sakumaDatums="2023-09-01"/>')
+        lines.append('  </Izglitojamais>')
+    lines += [' </Izglitojamie>', '</VIISIzraksts>', '']
+    data = "\n".join(lines).encode()
+    learners = read_bytes(contract_entity("viis", "learners"), data, "viis/2023/big.xml").frame
+    enrolments = read_bytes(contract_entity("viis", "enrolments"), data, "viis/2023/big.xml").frame
+    assert learners.height == enrolments.height == n
+    # learner i starts on line 4 + 3i, its enrolment on the next line
+    last = learners.filter(learners["personas_kods"] == f"K{n - 1:06d}")
+    assert last["_source_line"].to_list() == [4 + 3 * (n - 1)]
+    assert enrolments["_source_line"].to_list()[-1] == 5 + 3 * (n - 1)
+    assert enrolments["personas_kods"].to_list()[-1] == f"K{n - 1:06d}"
