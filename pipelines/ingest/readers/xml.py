@@ -6,7 +6,9 @@ as soon as a record is read and never reach a frame.
 Fast path: an extract written one element per line (as the registry's and the generator's are) is read with
 vectorised Polars regex over its lines, giving the same frames as the lxml pass. A strict shape check (single-
 line tags, double-quoted attributes, known entity references, balanced tags, one root, no namespaces, comments,
-CDATA, text, DOCTYPE) guards it; anything else, including every malformed file, goes to the lxml pass."""
+CDATA, text, DOCTYPE) guards it; anything else, including every malformed file, goes to the lxml pass.
+The fast path's line numbers are exact; libxml2 keeps element lines in 16 bits, so the lxml pass reports wrong
+lines past line 65,535 (a limit of the library, left as it is for odd-shaped files)."""
 from __future__ import annotations
 
 import io
