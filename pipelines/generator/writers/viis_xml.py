@@ -13,6 +13,17 @@ from pipelines.generator.writers.common import (active_institutions, classifier_
 SEX = {"M": "V", "F": "S"}
 
 
+
+def _post_holders(ppl: pl.DataFrame, posts: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The persons holding `posts`, numbered (PARENT) in personal-code order, and the attributes of their
+    parent element (Darbinieks / Persona): code, sex, birth year. Names are added by the caller if at all."""
+    people = (ppl.join(posts.select("person_key").unique(), on="person_key", how="semi").sort("code")
+              .with_row_index(PARENT).with_columns(pl.col(PARENT).cast(pl.Int64)))
+    attrs = people.select(PARENT, pl.col("code").alias("personasKods"),
+                          pl.col("sex").replace_strict(SEX, default=None).alias("dzimums"),
+                          pl.col("birth_date").dt.year().cast(pl.Utf8).alias("dzimsanasGads"))
+    return people, attrs
+
 def _date(col: str) -> pl.Expr:
     return pl.col(col).cast(pl.Utf8)
 
@@ -66,11 +77,7 @@ def build(country: Country, year: int) -> Doc:
     overlap = lambda f: f.filter((pl.col("start_date") <= year_end(year)) &  # noqa: E731
                                  (pl.col("end_date").is_null() | (pl.col("end_date") >= year_start(year))))
     posts = overlap(country.staff_posts).join(regs, on="reg_nr", how="semi")
-    staff = (ppl.join(posts.select("person_key").unique(), on="person_key", how="semi").sort("code")
-             .with_row_index(PARENT).with_columns(pl.col(PARENT).cast(pl.Int64)))
-    staff_f = staff.select(PARENT, pl.col("code").alias("personasKods"),
-                           pl.col("sex").replace_strict(SEX, default=None).alias("dzimums"),
-                           pl.col("birth_date").dt.year().cast(pl.Utf8).alias("dzimsanasGads"))
+    staff, staff_f = _post_holders(ppl, posts)
     amats = (posts.join(staff.select("person_key", PARENT), on="person_key")
              .sort(PARENT, "reg_nr", "post_code", "subject_code", "start_date", nulls_last=True)
              .select(PARENT, pl.col("reg_nr").alias("iestadesRegNr"), pl.col("post_code").alias("amataKods"),
@@ -78,11 +85,7 @@ def build(country: Country, year: int) -> Doc:
                      pl.col("qualification").alias("kvalifikacija"), pl.col("education").alias("izglitiba"),
                      _date("start_date").alias("sakumaDatums"), _upto("end_date", year).alias("beiguDatums")))
     acad_posts = overlap(country.academic_posts).join(regs, on="reg_nr", how="semi")
-    acad = (ppl.join(acad_posts.select("person_key").unique(), on="person_key", how="semi").sort("code")
-            .with_row_index(PARENT).with_columns(pl.col(PARENT).cast(pl.Int64)))
-    acad_f = acad.select(PARENT, pl.col("code").alias("personasKods"),
-                         pl.col("sex").replace_strict(SEX, default=None).alias("dzimums"),
-                         pl.col("birth_date").dt.year().cast(pl.Utf8).alias("dzimsanasGads"))
+    acad, acad_f = _post_holders(ppl, acad_posts)
     acad_amats = (acad_posts.join(acad.select("person_key", PARENT), on="person_key")
                   .sort(PARENT, "reg_nr", "position", "start_date")
                   .select(PARENT, pl.col("reg_nr").alias("iestadesRegNr"), pl.col("position").alias("amats"),
