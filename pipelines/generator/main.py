@@ -48,9 +48,7 @@ def _year_docs(country: Country, year: int, say: Callable[[str], None], out: dic
     for v, writer in (("A", vendor_a), ("B", vendor_b)):
         docs, ev = writer.build(country, year, *by_vendor.pop(v), subs)
         events.append(ev)
-        docs.reverse()
-        while docs:
-            yield docs.pop()
+        yield from docs  # built one at a time
         del docs
     out["events"] = pl.concat(events)
     yield exams.build(country, year, activity.exams(country, year))

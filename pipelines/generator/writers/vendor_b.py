@@ -3,6 +3,8 @@ grades_<Y>_<T1|T2|FINAL>.jsonl, attendance_<Y>_<YYYY-MM>.jsonl (one record per p
 lessons_<Y>_<YYYY-MM>.jsonl."""
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import polars as pl
 
 from pipelines.generator.country import Country
@@ -25,46 +27,55 @@ def _doc(year: int, name: str, entity: str, frame: pl.DataFrame, kinds: dict) ->
 
 
 def build(country: Country, year: int, grades: pl.DataFrame, planned: pl.DataFrame, absences: pl.DataFrame,
-          subs: pl.DataFrame) -> tuple[list[Doc], pl.DataFrame]:
+          subs: pl.DataFrame) -> tuple[Iterator[Doc], pl.DataFrame]:
+    """The late/missing batch events, and the Docs built lazily (as vendor_a.build: bounded peak memory)."""
     ppl = people(country)
-    docs, evs = [], []
-    g = grades.filter(pl.col("vendor") == "B").join(ppl, on="person_key")
+    g = grades.filter(pl.col("vendor") == "B")
+    pb = planned.filter(pl.col("vendor") == "B")
+    ab = absences.filter(pl.col("vendor") == "B").with_columns(pl.col("date").dt.strftime("%Y-%m").alias("month"))
+    del grades, planned, absences
+    months = sorted(set(pb["month"].to_list()))
     file_of = {p: f"vendor_b/{year}/grades_{year}_{t}.jsonl" for p, t in TERMS.items()}
-    evs.append(batches.events(g, subs, "period", "vendor_b", "grades", file_of, label=TERMS))
-    g = batches.attach(g, subs, "period", "T")
+    evs = pl.concat([
+        batches.events(g, subs, "period", "vendor_b", "grades", file_of, label=TERMS),
+        batches.events(ab, subs, "month", "vendor_b", "attendance",
+                       {m: f"vendor_b/{year}/attendance_{year}_{m}.jsonl" for m in months}),
+        batches.events(pb, subs, "month", "vendor_b", "planned_lessons",
+                       {m: f"vendor_b/{year}/lessons_{year}_{m}.jsonl" for m in months})])
+    return _docs(year, ppl, g, pb, ab, subs, months), evs
+
+
+def _docs(year: int, ppl: pl.DataFrame, g: pl.DataFrame, pb: pl.DataFrame, ab: pl.DataFrame, subs: pl.DataFrame,
+          months: list[str]) -> Iterator[Doc]:
+    g = batches.attach(g.join(ppl, on="person_key"), subs, "period", "T")
     by_period = sort_by(g, ["period", "reg_nr", "grade", "letter", "person_key", "subject"]).partition_by("period", as_dict=True)
     g = g.clear()  # frees the rows (the partitions hold them)
     for p, t in TERMS.items():
-        f = by_period.get((p,), g.clear()).select(
+        f = by_period.pop((p,), g).select(
             pl.col("reg_nr").alias("school_id"), pl.col("code").alias("student_code"), pl.col("name").alias("student_name"),
             pl.concat_str([pl.col("grade").cast(pl.Utf8), pl.col("letter")]).alias("class_name"),
             pl.col("subject").replace_strict(SUBJECTS, default=None).alias("subject"), pl.lit(t).alias("term"),
             pl.col("mark").replace(MARKS).alias("mark"), pl.col("submitted").alias("recorded_at"))
         if f.height:
-            docs.append(_doc(year, f"grades_{year}_{t}.jsonl", "grades", f, {}))
-    pb = planned.filter(pl.col("vendor") == "B").join(ppl.select("person_key", "code"), on="person_key")
-    ab = absences.filter(pl.col("vendor") == "B").with_columns(pl.col("date").dt.strftime("%Y-%m").alias("month"))
-    months = sorted(set(pb["month"].to_list()))
-    evs.append(batches.events(ab, subs, "month", "vendor_b", "attendance",
-                              {m: f"vendor_b/{year}/attendance_{year}_{m}.jsonl" for m in months}))
-    evs.append(batches.events(pb, subs, "month", "vendor_b", "planned_lessons",
-                              {m: f"vendor_b/{year}/lessons_{year}_{m}.jsonl" for m in months}))
+            yield _doc(year, f"grades_{year}_{t}.jsonl", "grades", f, {})
+        del f
+    del by_period
     ab = batches.attach(ab, subs, "month", "T").join(ppl.select("person_key", "code"), on="person_key")
-    pb = batches.attach(pb, subs, "month", "T")
+    pb = batches.attach(pb.join(ppl.select("person_key", "code"), on="person_key"), subs, "month", "T")
     ab_m = sort_by(ab, ["date", "reg_nr", "person_key"]).partition_by("month", as_dict=True)
     pb_m = sort_by(pb, ["month", "reg_nr", "person_key"]).partition_by("month", as_dict=True)
     ab, pb = ab.clear(), pb.clear()
-    del grades, planned, absences
     for m in months:
-        a = ab_m.get((m,), ab.clear()).select(
+        a = ab_m.pop((m,), ab).select(
             pl.col("reg_nr").alias("school_id"), pl.col("code").alias("student_code"),
             pl.col("date").cast(pl.Utf8).alias("date"), pl.col("lessons").cast(pl.Utf8).alias("lessons_missed"),
             pl.col("reason").replace_strict(REASONS).alias("reason"), pl.col("submitted").alias("recorded_at"))
         if a.height:
-            docs.append(_doc(year, f"attendance_{year}_{m}.jsonl", "attendance", a, {"lessons_missed": "num"}))
-        s = pb_m.get((m,), pb.clear()).select(
+            yield _doc(year, f"attendance_{year}_{m}.jsonl", "attendance", a, {"lessons_missed": "num"})
+        del a
+        s = pb_m.pop((m,), pb).select(
             pl.col("reg_nr").alias("school_id"), pl.col("code").alias("student_code"), pl.col("month"),
             pl.col("planned").cast(pl.Utf8).alias("lessons_planned"), pl.col("submitted").alias("recorded_at"))
         if s.height:
-            docs.append(_doc(year, f"lessons_{year}_{m}.jsonl", "planned_lessons", s, {"lessons_planned": "num"}))
-    return docs, pl.concat(evs)
+            yield _doc(year, f"lessons_{year}_{m}.jsonl", "planned_lessons", s, {"lessons_planned": "num"})
+        del s
