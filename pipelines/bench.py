@@ -1,9 +1,26 @@
-"""Benchmark: generate the demo country (default scale 1.0 x 10 school years) and ingest it, printing per-feed
-rows, seconds and peak memory. Not a test: figures for the people who plan the work.
+"""Benchmark: generate the demo country (default scale 1.0 x 10 school years), ingest it, and build the dbt
+warehouse, printing per-feed rows, seconds and peak memory, and per-model dbt seconds. Not a test: figures for
+the people who plan the work.
 
-    make bench                          # scale 1.0, 2015-2024, ingest of 2023/24 timed per feed
+    make bench                          # scale 1.0, 2015-2024: ingest of 2023/24 per feed, then the dbt part
     BENCH_SCALE=0.1 make bench          # smaller
     python -m pipelines.bench --scale 1.0 --ingest-years 2015-2024
+    python -m pipelines.bench --skip-generate --dbt-only        # only the dbt part, on the data already there
+
+Flags:
+  --scale S / --years A-B / --seed N   the demo country generated (default 1.0, 2015-2024, 20241)
+  --skip-generate                      reuse the landing files of an earlier bench run
+  --ingest-years A-B                   school years whose ingest is timed feed by feed (default 2023)
+  --no-dbt                             skip the dbt part
+  --dbt-only                           skip generation and the ingest timings; only the dbt part
+  --dbt-year Y                         the school year of the one-year rebuild (default: the last of --years)
+  --top N                              how many of the slowest models to list (default 25)
+
+The dbt part first ingests every school year of --years through Dagster (untimed, skipped for years already in
+meta.ingest_files), then runs `dbt build --full-refresh` (every seed, model and test, all years) and
+`dbt build --vars '{"school_years": [Y]}'` (the one-year rebuild: the yearly incremental models delete+insert
+year Y only, the views and small tables are rebuilt whole), each in its own process, and prints per-model
+seconds from that run's target/run_results.json, totals per layer (models and tests apart) and the wall time.
 
 Each step runs in its own process so that its peak resident memory (ru_maxrss from wait4) is its own.
 Data go to $IKMS_DATA_DIR/bench (the demo data of `make run` are left alone).
@@ -70,6 +87,67 @@ def feed_rows(feed: str, years: list[int]) -> tuple[int, int, int]:
         con.close()
 
 
+def dbt_build(label: str, extra: list[str], env: dict, top: int) -> dict:
+    """`dbt build <extra>` in its own process with its own target path; per-model seconds from run_results."""
+    from pipelines.defs.dbt import project
+
+    dbt_dir = project.project_dir()
+    target = Path(env["IKMS_DATA_DIR"]) / "dbt_bench" / label
+    target.mkdir(parents=True, exist_ok=True)
+    project.ensure_manifest()  # the generated indicator models must exist
+    args = [project.dbt_executable(), "build", "--project-dir", str(dbt_dir), "--profiles-dir", str(dbt_dir),
+            "--target-path", str(target), "--log-path", str(target), "--quiet", *extra]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(args, cwd=dbt_dir, env={**env, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"})
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    code = os.waitstatus_to_exitcode(status)
+    results = json.loads((target / "run_results.json").read_text())["results"] if (target / "run_results.json").exists() else []
+    rows = []
+    for r in results:
+        uid = r["unique_id"]
+        kind, name = uid.split(".")[0], uid.split(".")[-1] if uid.startswith("seed.") else uid.split(".")[2]
+        rows.append((kind, name, float(r.get("execution_time") or 0.0), r["status"]))
+    layers: dict = {}
+    for kind, name, secs, _ in rows:
+        layer = "tests" if kind in ("test", "unit_test") else (
+            "seeds" if kind == "seed" else next((l for l in ("stg_", "int_", "dim_", "fct_", "ind_") if name.startswith(l)), "other"))
+        layers.setdefault(layer, [0, 0.0])
+        layers[layer][0] += 1
+        layers[layer][1] += secs
+    print(f"   {label}: {wall:.1f} s wall, peak {usage.ru_maxrss / 1024:.0f} MiB, {len(rows)} nodes"
+          + (f"  FAILED (exit {code})" if code else ""), flush=True)
+    print(f"   {'layer':<10}{'nodes':>7}{'seconds':>10}")
+    for layer, (n, secs) in sorted(layers.items(), key=lambda kv: -kv[1][1]):
+        print(f"   {layer:<10}{n:>7}{secs:>10.1f}")
+    print(f"   slowest {top}:")
+    for kind, name, secs, status in sorted(rows, key=lambda r: -r[2])[:top]:
+        print(f"     {secs:8.1f} s  {kind:<9} {name}" + ("" if status in ("success", "pass") else f"  [{status}]"))
+    bad = [(k, n, st) for k, n, _, st in rows if st not in ("success", "pass", "skipped", "warn")]
+    bad += [(k, n, st) for k, n, _, st in rows if st == "warn"]
+    for k, n, st in bad[:20]:
+        print(f"     {st.upper()}: {k} {n}")
+    return {"wall_seconds": round(wall, 1), "peak_mib": round(usage.ru_maxrss / 1024), "exit": code,
+            "nodes": len(rows), "layers": {l: {"nodes": n, "seconds": round(s, 1)} for l, (n, s) in layers.items()},
+            "models": {n: round(s, 2) for k, n, s, _ in rows if k == "model"},
+            "failed": sum(st != "warn" for _, _, st in bad)}
+
+
+def ingested_years() -> set[int]:
+    import duckdb
+
+    path = settings.warehouse_path()
+    if not path.exists():
+        return set()
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        return {r[0] for r in con.execute("select distinct _school_year from meta.ingest_files").fetchall()}
+    except duckdb.Error:
+        return set()
+    finally:
+        con.close()
+
+
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] in ("generate", "ingest", "dagster"):
         return child(sys.argv[1:])
@@ -79,7 +157,13 @@ def main() -> int:
     p.add_argument("--ingest-years", default="2023", help="school years whose ingest is timed (default 2023 = 2023/24)")
     p.add_argument("--seed", type=int, default=20241)
     p.add_argument("--skip-generate", action="store_true", help="reuse the landing files of an earlier bench run")
+    p.add_argument("--no-dbt", action="store_true", help="skip the dbt part")
+    p.add_argument("--dbt-only", action="store_true", help="skip generation and the ingest timings")
+    p.add_argument("--dbt-year", type=int, default=None, help="school year of the one-year rebuild (default: the last)")
+    p.add_argument("--top", type=int, default=25, help="how many of the slowest models to list")
     args = p.parse_args()
+    if args.dbt_only:
+        args.skip_generate = True
 
     env = dict(os.environ)
     env["IKMS_DATA_DIR"] = str(settings.data_dir() / "bench")
@@ -101,6 +185,29 @@ def main() -> int:
         results["generate"] = {"seconds": round(secs, 1), "peak_mib": round(mib), "landing_mib": round(size / 2**20)}
         print(f"   generated in {secs:.1f} s, peak {mib:.0f} MiB, {size / 2**20:.0f} MiB of files", flush=True)
 
+    if not args.dbt_only:
+        bench_ingest(args, env, results)
+    if not args.no_dbt:
+        all_years = parse_years(args.years)
+        todo = sorted(set(all_years) - ingested_years())
+        if todo:
+            print(f"== ingest of the other school years through Dagster for the dbt part (untimed): {todo}", flush=True)
+            _, _, code = run_child(["dagster", ",".join(map(str, todo))], env)
+            if code:
+                print(f"ingest failed (exit {code})")
+                return code
+        year = args.dbt_year or all_years[-1]
+        print(f"== dbt: full build of every model, test and indicator, school years {args.years}", flush=True)
+        results["dbt_full"] = dbt_build("full", ["--full-refresh"], env, args.top)
+        print(f"== dbt: one-year rebuild of {year} (the yearly models delete+insert {year} only)", flush=True)
+        results["dbt_one_year"] = dbt_build(f"year_{year}", ["--vars", json.dumps({"school_years": [year]})], env, args.top)
+    out = Path(env["IKMS_DATA_DIR"]) / "bench.json"
+    out.write_text(json.dumps(results, indent=2))
+    print(f"figures written to {out}")
+    return 0
+
+
+def bench_ingest(args, env: dict, results: dict) -> None:
     years = parse_years(args.ingest_years)
     order = ["viis"] + sorted(f for f in contracts.feeds() if f != "viis")  # the registry first: others check against it
     print(f"== ingest of school year(s) {args.ingest_years}, one feed at a time (each in its own process, "
@@ -121,10 +228,6 @@ def main() -> int:
     secs, mib, code = run_child(["dagster", args.ingest_years], env)
     results["dagster"] = {"seconds": round(secs, 1), "peak_mib": round(mib), "exit": code}
     print(f"   {secs:.1f} s, peak {mib:.0f} MiB" + ("  FAILED" if code else ""), flush=True)
-    out = Path(env["IKMS_DATA_DIR"]) / "bench.json"
-    out.write_text(json.dumps(results, indent=2))
-    print(f"figures written to {out}")
-    return 0
 
 
 if __name__ == "__main__":

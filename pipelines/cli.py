@@ -2,7 +2,8 @@
 
   ikms generate   write the demo country into $IKMS_DATA_DIR/landing
   ikms ingest     materialize the ingest assets (every school-year partition found in landing/) through Dagster
-  ikms run        generate (unless the same parameters were already generated) and materialize everything
+  ikms build      materialize the dbt assets (seeds, staging, intermediate, marts, indicators) through Dagster
+  ikms run        generate (unless the same parameters were already generated), ingest and build: everything
   ikms dev        the Dagster UI (http://127.0.0.1:3000) over the same data directory
 """
 from __future__ import annotations
@@ -67,12 +68,47 @@ def cmd_ingest(args) -> dict:
     return summary
 
 
+def cmd_build(args) -> dict:
+    from pipelines.ingest.runner import BuildFailed, build
+
+    t0 = time.perf_counter()
+    _say(f"==> materializing the dbt assets through Dagster (staging -> intermediate -> marts -> indicators)")
+    try:
+        summary = build(years=getattr(args, "years", None), progress=_say)
+    except BuildFailed as e:
+        _print_build_summary(e.summary)
+        _say(f"==> dbt build FAILED after {time.perf_counter() - t0:.1f} s:")
+        for f in e.failures:
+            _say(f"    {f}")
+        raise SystemExit(1)
+    _print_build_summary(summary)
+    _say(f"==> built in {time.perf_counter() - t0:.1f} s")
+    return summary
+
+
+def _print_build_summary(summary: dict) -> None:
+    _say(f"  {'layer':<14}{'built':>7}{'tests passed':>14}{'failed':>8}{'warned':>8}")
+    for layer, c in summary.get("layers", {}).items():
+        _say(f"  {layer:<14}{c['built']:>7}{c['tests_passed']:>14}{c['tests_failed']:>8}{c.get('tests_warned', 0):>8}")
+    rows = summary.get("indicator_rows", {})
+    if rows:
+        _say(f"  indicators.indicator_values: {summary.get('indicators', 0)} indicators, {sum(rows.values()):,} rows "
+             f"({', '.join(f'{y}: {n:,}' for y, n in rows.items())})")
+
+
 def cmd_run(args) -> None:
+    t0 = time.perf_counter()
     cmd_generate(args, force=False)
+    t1 = time.perf_counter()
     summary = cmd_ingest(args)
+    t2 = time.perf_counter()
+    cmd_build(args)
+    t3 = time.perf_counter()
     _say("")
     _say("Done. Outputs:")
-    _say(f"  warehouse (DuckDB):     {settings.warehouse_path()}   raw.*, quarantine.rows, quarantine.file_issues, meta.ingest_files")
+    _say(f"  warehouse (DuckDB):     {settings.warehouse_path()}   raw.*, quarantine.rows, quarantine.file_issues, meta.ingest_files,")
+    _say(f"                          staging.*, intermediate.*, marts.*, indicators.indicator_values, indicators.indicator_catalogue")
+    _say(f"  dbt log of the build:   {settings.data_dir() / 'logs' / 'dbt_build.log'}")
     _say(f"  landing files:          {settings.landing_dir()}")
     _say(f"  injected-defect manifest: {settings.landing_dir() / '_manifest' / 'defects.csv'}")
     _say(f"  Dagster run history:    {settings.data_dir() / 'dagster_home'}   (browse it with `make dev`)")
@@ -80,6 +116,7 @@ def cmd_run(args) -> None:
         read = sum(v.get("rows_read", 0) for v in summary.values() if isinstance(v, dict))
         quarantined = sum(v.get("rows_quarantined", 0) for v in summary.values() if isinstance(v, dict))
         _say(f"  rows read {read:,}, quarantined {quarantined:,}")
+    _say(f"  time: generate {t1 - t0:.0f} s, ingest {t2 - t1:.0f} s, dbt build {t3 - t2:.0f} s, total {t3 - t0:.0f} s")
 
 
 def cmd_dev(args) -> None:
@@ -100,10 +137,14 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--defect-rate", type=float, default=0.002, help="share of rows given a defect (default 0.002)")
     p = sub.add_parser("ingest")
     p.add_argument("--years", type=parse_years, default=None, help="default: every year found in landing/")
+    p = sub.add_parser("build")
+    p.add_argument("--years", type=parse_years, default=None,
+                   help="school years whose yearly models are rebuilt (default: every ingested year)")
     p = sub.add_parser("dev")
     p.add_argument("--port", type=int, default=3000)
     args = parser.parse_args(argv)
-    {"generate": cmd_generate, "ingest": cmd_ingest, "run": cmd_run, "dev": cmd_dev}[args.command](args)
+    {"generate": cmd_generate, "ingest": cmd_ingest, "build": cmd_build, "run": cmd_run,
+     "dev": cmd_dev}[args.command](args)
     return 0
 
 

@@ -80,6 +80,9 @@ def replace_partition(path: Path, entity: Entity, year: int, loaded: pl.DataFram
     t = entity.table
     cols = [n for n, _ in raw_columns(entity)]
     with connect(path) as con:
+        # one thread: a parallel insert writes partial row groups per thread that the commit's checkpoint then
+        # merges and recompresses (2-3x the CPU, and a 2x larger write); one thread also keeps the row order
+        con.execute("SET threads = 1")
         ensure_tables(con, entity)
         con.register("loaded_in", loaded)
         con.register("quarantined_in", quarantined)

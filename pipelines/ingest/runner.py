@@ -125,3 +125,142 @@ def dev(port: int = 3000) -> None:
     signal.signal(signal.SIGINT, signal.SIG_DFL)
     os.chdir(settings.PROJECT_ROOT)
     os.execve(str(exe), args, env)
+
+
+class BuildFailed(RuntimeError):
+    """The dbt build failed (a model errored or a dbt test failed); .summary holds what was built."""
+
+    def __init__(self, failures: list[str], summary: dict):
+        super().__init__("dbt build failed:\n  " + "\n  ".join(failures))
+        self.failures = failures
+        self.summary = summary
+
+
+def _contiguous(keys: list[str], wanted: set[str]) -> list[tuple[str, str]]:
+    """(first, last) ranges of the wanted keys, contiguous in the partition order."""
+    out: list[tuple[str, str]] = []
+    start = prev = None
+    for k in keys + [None]:
+        if k is not None and k in wanted:
+            start, prev = (start or k), k
+        elif start is not None:
+            out.append((start, prev))
+            start = None
+    return out
+
+
+def build(years: list[int] | None = None, progress=print, log_file: Path | None = None) -> dict:
+    """Materialize every dbt asset (seeds, staging ... indicators) through Dagster. The school-year models are
+    built for `years` (default: every school-year partition, i.e. every ingested year) in ONE run per contiguous
+    range of partitions — one dbt invocation per step; the other models are rebuilt whole. dbt's own log goes to
+    `log_file` (default $IKMS_DATA_DIR/logs/dbt_build.log); progress gets one line per built model.
+    Returns summary(); raises BuildFailed after the run if a step failed or a dbt test failed."""
+    import contextlib
+    import time
+
+    import dagster as dg
+
+    from pipelines.defs.dbt import project as dbt_project
+    from pipelines.defs.ingest.partitions import SCHOOL_YEAR
+
+    t0 = time.perf_counter()
+    dbt_project.ensure_manifest(progress=progress)  # raises on a broken project, unlike the import-time path
+    from pipelines.defs.dbt import assets as dbt_assets
+    from pipelines.defs.ingest.assets import ingest_assets
+    from pipelines.defs.ingest.resources import DuckDBWarehouse
+    from pipelines.ingest.files import landing_years
+
+    instance = dg.DagsterInstance.from_config(str(dagster_home()))
+    known = instance.get_dynamic_partitions(SCHOOL_YEAR)
+    if years is None:
+        years = sorted(int(k) for k in known) or landing_years(settings.landing_dir(), None)
+    missing = [str(y) for y in sorted(years) if str(y) not in known]
+    if missing:
+        instance.add_dynamic_partitions(SCHOOL_YEAR, missing)
+        known = instance.get_dynamic_partitions(SCHOOL_YEAR)
+    ranges = _contiguous(list(known), {str(y) for y in years})
+    selection = [k for a in dbt_assets.dbt_assets_defs for k in a.keys]
+    log_file = log_file or settings.data_dir() / "logs" / "dbt_build.log"
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    console = sys.stdout
+
+    def say(message: str) -> None:
+        with contextlib.redirect_stdout(console):
+            progress(message)
+
+    counts: dict = {"models": {}, "tests_passed": {}, "tests_failed": {}}
+    failures: list[str] = []
+    dbt_assets.progress_hook = say
+    try:
+        # dagster-dbt echoes dbt's whole log on stdout: keep it in the log file, print our lines instead
+        with open(log_file, "w", encoding="utf-8") as log, contextlib.redirect_stdout(log):
+            for first, last in ranges or [(None, None)]:
+                label = f"school years {first}-{last}" if first else "no school year"
+                say(f"  dbt build, {label}: {len(selection)} asset(s) in one Dagster run (log: {log_file})")
+                tags = {"ikms/trigger": "runner"}
+                if first:
+                    tags.update({"dagster/asset_partition_range_start": first,
+                                 "dagster/asset_partition_range_end": last})
+                result = dg.materialize(
+                    [*ingest_assets, *dbt_assets.dbt_assets_defs], selection=selection, instance=instance,
+                    resources={"warehouse": DuckDBWarehouse(), "dbt": dbt_assets.dbt_resource()},
+                    raise_on_error=False, tags=tags,
+                    # silent console: dagster-dbt warns once per dbt test on a raw.* source (they run, as
+                    # observations) and a failure's stack trace is in the run log; the lines below say it all
+                    run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+                )
+                _count_events(result, counts, failures, say)
+    finally:
+        dbt_assets.progress_hook = None
+    out = summary(counts)
+    out["seconds"] = round(time.perf_counter() - t0, 1)
+    if failures:
+        raise BuildFailed(failures, out)
+    return out
+
+
+def _count_events(result, counts: dict, failures: list[str], say) -> None:
+    import dagster as dg
+
+    for ev in result.all_events:
+        if ev.event_type_value == "STEP_FAILURE":
+            err = ev.event_specific_data.error
+            if err is not None and err.cls_name == "DagsterAssetCheckFailedError":
+                continue  # blocking dbt tests failed: each is listed below as a failed check
+            message = (err.message or "").strip().splitlines()[0] if err else "failed"
+            failures.append(f"{ev.step_key}: {message}")
+            say(f"    FAILED step {ev.step_key}: {message[:500]}")
+        elif ev.event_type_value == "ASSET_MATERIALIZATION":
+            key = ev.event_specific_data.materialization.asset_key  # a yearly model: once per partition
+            counts["models"].setdefault(key.path[0], set()).add(key.to_user_string())
+        elif ev.event_type_value == "ASSET_CHECK_EVALUATION":
+            data = ev.event_specific_data
+            layer = data.asset_key.path[0]
+            warn = not data.passed and data.severity == dg.AssetCheckSeverity.WARN  # a dbt test of severity warn
+            bucket = "tests_passed" if data.passed else ("tests_warned" if warn else "tests_failed")
+            counts.setdefault(bucket, {})
+            counts[bucket][layer] = counts[bucket].get(layer, 0) + 1
+            if not data.passed and not warn:
+                failures.append(f"dbt test {data.check_name} on {data.asset_key.to_user_string()}")
+
+
+def summary(counts: dict) -> dict:
+    """Per layer: models built, tests passed / failed; plus indicator_values rows per school year."""
+    from pipelines.ingest.load import connect
+
+    layers = sorted(set(counts["models"]) | set(counts["tests_passed"]) | set(counts["tests_failed"]))
+    out: dict = {"layers": {l: {"built": len(counts["models"].get(l, ())), "tests_passed": counts["tests_passed"].get(l, 0),
+                                "tests_failed": counts["tests_failed"].get(l, 0),
+                                "tests_warned": counts.get("tests_warned", {}).get(l, 0)} for l in layers},
+                 "indicator_rows": {}, "indicators": 0}
+    path = settings.warehouse_path()
+    if path.exists():
+        with connect(path, read_only=True) as con:
+            have = {r[0] for r in con.execute(
+                "SELECT table_schema || '.' || table_name FROM information_schema.tables").fetchall()}
+            if "indicators.indicator_values" in have:
+                out["indicator_rows"] = {int(y): int(n) for y, n in con.execute(
+                    "SELECT school_year, count(*) FROM indicators.indicator_values GROUP BY 1 ORDER BY 1").fetchall()}
+                out["indicators"] = int(con.execute(
+                    "SELECT count(DISTINCT indicator_id) FROM indicators.indicator_values").fetchone()[0])
+    return out

@@ -189,9 +189,12 @@ def _distinct(frame: pl.DataFrame, c: Column, year: int, institutions: list[str]
     u = u.with_columns(pl.col(f"__i_{n}").min().over(f"__t_{n}").alias(f"__k_{n}"))
     u = u.drop(f"__e_{n}", strict=False).collect(engine=_ENGINE)
     if c.personal_code:  # pseudonyms of the normalised code (loaded) and of the raw string (quarantine record)
-        p = pseudonymise_columns(u.select(pl.col(f"__t_{n}").alias(f"__p_{n}"), pl.col(n).alias(f"__q_{n}")),
-                                 [f"__p_{n}", f"__q_{n}"], key)
-        u = u.with_columns(p)
+        # the two are nearly always the same string: hash each distinct string once (HMAC is the costly part)
+        codes = pl.concat([u.get_column(f"__t_{n}"), u.get_column(n)]).drop_nulls().unique().alias("c").to_frame()
+        m = pl.concat([codes, pseudonymise_columns(codes.select(pl.col("c").alias("p")), ["p"], key)], how="horizontal")
+        u = u.with_columns(
+            [pl.col(src).replace_strict(m["c"], m["p"], default=None, return_dtype=pl.Utf8).alias(dst)
+             for src, dst in ((f"__t_{n}", f"__p_{n}"), (n, f"__q_{n}"))])
     return u
 
 

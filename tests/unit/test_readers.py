@@ -136,3 +136,21 @@ def test_xml_line_numbers_beyond_65535_are_exact():
     assert last["_source_line"].to_list() == [4 + 3 * (n - 1)]
     assert enrolments["_source_line"].to_list()[-1] == 5 + 3 * (n - 1)
     assert enrolments["personas_kods"].to_list()[-1] == f"K{n - 1:06d}"
+
+
+def test_jsonl_values_are_json_extract_strings_on_both_paths():
+    # the first line's shape takes the regex path; tokens whose text DuckDB would change take the DuckDB path
+    e = entity("vendor_b", "attendance")
+    base = {"school_id": "1", "student_code": "2", "date": "2024-01-01", "lessons_missed": 3, "reason": "sick",
+            "recorded_at": "2024-01-02T00:00:00"}
+    missed = [3, None, 1.50, 10**20, True, "null", ""]
+    lines = [json.dumps({**base, "lessons_missed": m}) for m in missed]
+    lines.append(json.dumps(base).replace('"lessons_missed": 3', '"lessons_missed": -0'))
+    lines.append(json.dumps({**base, "reason": 'a"b\\c'}))
+    lines.append(json.dumps({**base, "reason": "Ā ž"}, ensure_ascii=False))
+    r = read_bytes(e, ("\n".join(lines) + "\n").encode(), "f.jsonl")
+    assert r.frame["_source_line"].to_list() == list(range(1, 11))
+    assert r.frame["lessons_missed"].to_list() == ["3", None, "1.5", "100000000000000000000", "true", "null", "", "0",
+                                                    "3", "3"]
+    assert r.frame["reason"].to_list()[-2:] == ['a"b\\c', "Ā ž"]
+    assert r.frame["_malformed"].null_count() == 10 and r.issues == []

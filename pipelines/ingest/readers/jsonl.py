@@ -3,8 +3,12 @@
 Proving each line valid (json_valid) is the costly part, so lines are first matched against a regex built from
 the field names of the file's first line: a line matching it is a flat JSON object with exactly those fields
 (strings without escapes or control characters, plain numbers, true/false/null), hence valid, an object, and
-its keys known. Only the other lines go through json_valid / json_type / json_keys. Values of every record are
-still taken by json_extract_string, so the text of each value is what DuckDB gives."""
+its keys known. Only the other lines go through json_valid / json_type / json_keys.
+
+The values of a matching line are taken by the same regex's capture groups (Polars), not by DuckDB: the tokens it
+admits are those whose text json_extract_string returns unchanged (a string's characters between its quotes,
+true, false, an integer of at most 18 digits other than -0; null gives null). Lines with any other token
+(decimals, exponents, escapes, big or negative-zero integers) take the DuckDB path, json_extract_string."""
 from __future__ import annotations
 
 import json
@@ -19,7 +23,8 @@ from pipelines.ingest.readers.delimited import physical_lines
 
 _WS = r"[ \t]*"
 # only tokens every JSON parser accepts: no escapes (lone surrogates), no exponents (overflow), no nesting
-_VAL = r'(?:"[^"\\\x00-\x1f]*"|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?|true|false|null)'
+# a string (group 1: its characters) or a bare token (group 2) whose text json_extract_string returns as is
+_VAL = r'(?:"([^"\\\x00-\x1f]*)"|(0|-?[1-9][0-9]{0,17}|true|false|null))'
 
 
 def _path(key: str) -> str:
@@ -49,24 +54,33 @@ def read_jsonl(entity: Entity, text: str, name: str) -> FileRead:
     issues: list[tuple[str, str]] = [blank_issue(blank)] if blank else []
     lines = lines.filter(pl.col("t").str.strip_chars() != "")
     tmpl = _template(lines)
-    known = lines.filter(pl.col("t").str.contains(tmpl[0])) if tmpl else lines.clear()
-    rest = lines.join(known.select("line"), on="line", how="anti") if known.height else lines
+    known, known_vals = lines.clear(), {}
+    if tmpl:
+        # one regex pass: the groups of every field, null everywhere on a line that does not match
+        groups = lines.select("line", pl.col("t").str.extract_groups(tmpl[0]).alias("g")).unnest("g")
+        g = groups.columns[1:]  # '1', '2', ... : (string, token) per key, in the template's order
+        matched = pl.col(g[0]).is_not_null() | pl.col(g[1]).is_not_null()
+        vals = groups.filter(matched).select(
+            "line", *[pl.coalesce(pl.col(g[2 * i]), pl.col(g[2 * i + 1]).replace("null", None)).alias(str(i))
+                      for i in range(len(tmpl[1]))])
+        known = vals.select("line")
+        known_vals = {k: vals[str(i)] for i, k in enumerate(tmpl[1])}
+        del groups
+    rest = lines.join(known, on="line", how="anti") if known.height else lines
     con = duckdb.connect()
     try:
-        con.register("known_in", known)
         con.register("lines_in", rest)
         con.register("known_keys", pl.DataFrame(
             {"k": tmpl[1] if known.height else [], "line": [known["line"][0]] * len(tmpl[1]) if known.height else []},
             schema={"k": pl.Utf8, "line": pl.Int64},
         ))
         con.execute(
-            "CREATE TEMP TABLE l AS SELECT line, t, true AS valid, 'OBJECT' AS jtype, true AS known FROM known_in "
-            "UNION ALL SELECT line, t, valid, CASE WHEN valid THEN json_type(t) END AS jtype, false AS known "
+            "CREATE TEMP TABLE l AS SELECT line, t, valid, CASE WHEN valid THEN json_type(t) END AS jtype "
             "FROM (SELECT line, t, json_valid(t) AS valid FROM lines_in)"
         )
         # field names in order of first appearance across the file
         keys = [r[0] for r in con.execute(
-            "SELECT k FROM (SELECT unnest(json_keys(t)) AS k, line FROM l WHERE jtype = 'OBJECT' AND NOT known "
+            "SELECT k FROM (SELECT unnest(json_keys(t)) AS k, line FROM l WHERE jtype = 'OBJECT' "
             "UNION ALL SELECT k, line FROM known_keys) GROUP BY k ORDER BY min(line), k"
         ).fetchall()]
         hm = map_header(entity, keys, report_absent_optional=False)
@@ -85,6 +99,11 @@ def read_jsonl(entity: Entity, text: str, name: str) -> FileRead:
     finally:
         con.close()
     frame = frame.with_columns(pl.col(LINE).cast(pl.Int64), *[pl.col(c).cast(pl.Utf8) for c in frame.columns if c != LINE])
+    if known.height:
+        fast = known.select(
+            *[(pl.lit(known_vals[k], pl.Utf8) if k in known_vals else pl.lit(None, pl.Utf8)).alias(t) for k, t in wanted],
+            pl.col("line").cast(pl.Int64).alias(LINE), pl.lit(None, pl.Utf8).alias(MALFORMED))
+        frame = pl.concat([fast, frame]).sort(LINE) if frame.height else fast
     if frame.height and not text.endswith("\n") and frame[MALFORMED][-1] is not None:
         issues.append(("truncated_file", f"no line break at the end and the last record (line {frame[LINE][-1]}) is cut off"))
     return FileRead(frame, issues, hm.absent)

@@ -1,0 +1,15 @@
+{#- Restrict an incremental rebuild to the school years in var('school_years').
+    Usage inside a WHERE clause:  where 1 = 1 {{ school_year_filter('school_year') }}
+    Renders `and <column> in (2023, 2024)` when the model is being built incrementally AND the var lists
+    years; renders nothing on a full (first / --full-refresh) build or when the var is empty, so a historical
+    load and a one-year refresh run the same SQL. Pass force=true to filter even when not incremental
+    (e.g. in views or ephemeral helpers that feed an incremental model). -#}
+{% macro school_year_filter(column='school_year', force=false) -%}
+    {%- set years = var('school_years', []) -%}
+    {%- if years is string or years is number -%}
+        {%- set years = (years | string).replace('[', '').replace(']', '').split(',') | map('trim') | reject('equalto', '') | list -%}
+    {%- endif -%}
+    {%- if years | length > 0 and (force or is_incremental()) -%}
+        and {{ column }} in ({% for y in years %}{{ y | int }}{% if not loop.last %}, {% endif %}{% endfor %})
+    {%- endif -%}
+{%- endmacro %}

@@ -1,0 +1,40 @@
+"""Incremental: materializing one new school year (the 2024 partitions of the ingest and of the yearly dbt
+models) leaves the indicator values of the earlier years exactly as they were, and adds the new year's."""
+from __future__ import annotations
+
+import pytest
+
+from tests.integration import dbt_warehouse as wh
+
+pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("dbt")]
+
+SNAPSHOT = "SELECT * FROM indicators.indicator_values WHERE school_year = ? ORDER BY ALL"
+
+
+def test_new_year_leaves_earlier_years_unchanged():
+    from pipelines.ingest.runner import materialize
+
+    wh.use()
+    before = {y: wh.query(SNAPSHOT, [y]) for y in wh.BUILT}
+    assert all(before[y] for y in wh.BUILT), "the 2022-2023 build produced no indicator values"
+    assert not wh.query(SNAPSHOT, [2024])
+
+    materialize(years=[2024], progress=lambda m: None)
+    summary, _ = wh.build_tolerant([2024])  # failed dbt tests are test_dbt_dagster's business
+    assert summary["layers"].get("indicators", {}).get("built", 0) > 0, summary["layers"]
+
+    after_2022 = wh.query(SNAPSHOT, [2022])
+    assert after_2022 == before[2022], "materializing 2024 changed indicator values of 2022"
+    # flow indicators are reported in the outcome year, so even the year right before is untouched
+    after_2023 = wh.query(SNAPSHOT, [2023])
+    changed = sorted({r[0] for r in set(after_2023) ^ set(before[2023])})
+    assert after_2023 == before[2023], f"materializing 2024 changed 2023 values of {changed}"
+
+    new = wh.query("SELECT level, count(DISTINCT indicator_id), count(*) FROM indicators.indicator_values "
+                   "WHERE school_year = 2024 GROUP BY 1")
+    levels = {level: (ids, n) for level, ids, n in new}
+    assert set(levels) == {"institution", "municipality", "national"}
+    assert levels["national"][0] >= 35
+    # flow indicators (2023 -> 2024) exist for the new year
+    assert wh.query("SELECT count(*) FROM indicators.indicator_values WHERE school_year = 2024 "
+                    "AND indicator_id = 'REPEAT_RATE' AND level = 'national'")[0][0] > 0
