@@ -5,8 +5,8 @@
     resolve to the seed's own column inside the lookups. -#}
 {% macro harmonise_atvk(code) -%}
 coalesce(
-    (select o.successor_atvk_code from {{ ref('territorial_units_pre2021') }} as o where o.atvk_code = {{ code }}),
     (select u.atvk_code from {{ ref('territorial_units') }} as u where u.atvk_code = {{ code }}),
+    (select o.successor_atvk_code from {{ ref('territorial_units_pre2021') }} as o where o.atvk_code = {{ code }}),
     (select u.atvk_code from {{ ref('territorial_units') }} as u
       where starts_with({{ code }}, '00') and u.atvk_code = substr({{ code }}, 1, 4) || '000')
 )

@@ -66,9 +66,8 @@ year_marks as (
 ),
 
 -- Declared address of the learner in that school year's register extract -> point and harmonised municipality.
--- The ATVK code is harmonised as pipelines/common/territory.harmonise_atvk does: a current unit code maps to
--- itself, a pre-2021 code to its successor, a current sub-unit code (00xxyyy) to its unit 00xx000. Only the
--- few distinct codes are harmonised, then joined back on equality.
+-- The ATVK code is harmonised by the project's one SQL mirror of territory.harmonise_atvk, applied to the few
+-- distinct codes only, then joined back on equality.
 addresses as (
     select school_year, address_code, atvk_code, lat, lon
     from {{ ref('stg_vzd__addresses') }}
@@ -76,14 +75,8 @@ addresses as (
 ),
 
 atvk_map as (
-    select
-        a.atvk_code,
-        coalesce(cur.municipality_code, old.municipality_code, parent.municipality_code) as municipality_code
+    select a.atvk_code, {{ harmonise_atvk('a.atvk_code') }} as municipality_code
     from (select distinct atvk_code from addresses where atvk_code is not null) as a
-    left join {{ ref('dim_municipalities') }} as cur on cur.municipality_code = a.atvk_code
-    left join {{ ref('dim_municipalities_pre2021') }} as old on old.old_atvk_code = a.atvk_code
-    left join {{ ref('dim_municipalities') }} as parent
-        on parent.municipality_code = left(a.atvk_code, 4) || '000' and starts_with(a.atvk_code, '00')
 ),
 
 homes as (
