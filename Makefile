@@ -11,7 +11,8 @@ SCALE ?= 0.05
 YEARS ?= 2015-2024
 SEED ?= 20241
 
-.PHONY: setup run build test test-unit test-integration generate dev bench lock clean system-deps
+.PHONY: setup run build test test-unit test-integration generate dev bench lock clean system-deps \
+	ckan-setup ckan-start ckan-stop ckan-status ckan-lock
 
 setup: $(VENV)/.installed
 
@@ -35,7 +36,7 @@ build: setup
 generate: setup
 	$(BIN)/ikms generate --scale $(SCALE) --years $(YEARS) --seed $(SEED)
 
-test: setup
+test: setup ckan-setup
 	$(BIN)/python -m pytest -n 2 --dist loadgroup
 
 test-unit: setup
@@ -52,6 +53,39 @@ bench: setup
 
 lock:
 	$(BIN)/uv pip compile pyproject.toml --extra test --python-version 3.11 -o requirements.lock
+
+# System packages, each installed only when missing: PostgreSQL's server binaries for the CKAN portal's private
+# cluster (Debian's own main cluster is not created), and pg_config + gcc to build psycopg2 for CKAN.
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+system-deps:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then \
+	  echo "==> installing PostgreSQL (apt-get install postgresql)"; \
+	  $(SUDO) mkdir -p /etc/postgresql-common/createcluster.d; \
+	  echo "create_main_cluster = false" | $(SUDO) tee /etc/postgresql-common/createcluster.d/ikms.conf >/dev/null; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+	fi
+	@if ! command -v pg_config >/dev/null 2>&1 || ! command -v gcc >/dev/null 2>&1; then \
+	  echo "==> installing libpq-dev and gcc (apt-get)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpq-dev gcc; \
+	fi
+
+# The local CKAN portal for tests and demos (ckan/README.md): its own venv .venv-ckan from ckan/requirements.lock
+# (skipped when up to date; the time is printed), then start/stop/status of the portal in $(IKMS_DATA_DIR)/ckan.
+ckan-setup: setup system-deps
+	@$(BIN)/python ckan/portal.py setup
+
+ckan-start: ckan-setup
+	@$(BIN)/python ckan/portal.py start
+
+# KEEP=1 keeps the portal's data: the next ckan-start serves it again
+ckan-stop:
+	@$(BIN)/python ckan/portal.py stop $(if $(KEEP),--keep)
+
+ckan-status:
+	@$(BIN)/python ckan/portal.py status
+
+ckan-lock:
+	$(BIN)/uv pip compile ckan/requirements.in --python-version 3.11 -o ckan/requirements.lock
 
 clean:
 	rm -rf $(IKMS_DATA_DIR)
