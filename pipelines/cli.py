@@ -5,6 +5,10 @@
   ikms build      materialize the dbt assets (seeds, staging, intermediate, marts, indicators) through Dagster
   ikms run        generate (unless the same parameters were already generated), ingest and build: everything
   ikms dev        the Dagster UI (http://127.0.0.1:3000) over the same data directory
+  ikms notify     evaluate the reminder rules for a date, send e-mails / e-address outbox messages (--dry-run)
+  ikms notify-group  one notification to every institution of a municipality or institution type
+  ikms check      run every quality gate (expectations/), write gates.results, build the GE Data Docs
+  ikms person-check  bulk status of persons (CSV/XLSX of personal codes) on a date; --template writes the XLSX template
 """
 from __future__ import annotations
 
@@ -69,12 +73,19 @@ def cmd_ingest(args) -> dict:
 
 
 def cmd_build(args) -> dict:
-    from pipelines.ingest.runner import BuildFailed, build
+    from pipelines.ingest.runner import BuildFailed, GatesFailed, build
 
     t0 = time.perf_counter()
     _say(f"==> materializing the dbt assets through Dagster (staging -> intermediate -> marts -> indicators)")
     try:
-        summary = build(years=getattr(args, "years", None), progress=_say)
+        summary = build(years=getattr(args, "years", None), progress=_say,
+                        ignore_gates=getattr(args, "ignore_gates", False))
+    except GatesFailed as e:
+        _say("==> REFUSED to build the warehouse: the raw data failed error-severity quality gates "
+             "(gates.results; fix the data and ingest again, or `ikms build --ignore-gates`):")
+        for f in e.failures:
+            _say(f"    {f}")
+        raise SystemExit(1)
     except BuildFailed as e:
         _print_build_summary(e.summary)
         _say(f"==> dbt build FAILED after {time.perf_counter() - t0:.1f} s:")
@@ -104,10 +115,16 @@ def cmd_run(args) -> None:
     t2 = time.perf_counter()
     cmd_build(args)
     t3 = time.perf_counter()
+    docs = cmd_reminders_and_docs()
+    t4 = time.perf_counter()
     _say("")
     _say("Done. Outputs:")
     _say(f"  warehouse (DuckDB):     {settings.warehouse_path()}   raw.*, quarantine.rows, quarantine.file_issues, meta.ingest_files,")
-    _say(f"                          staging.*, intermediate.*, marts.*, indicators.indicator_values, indicators.indicator_catalogue")
+    _say(f"                          staging.*, intermediate.*, marts.*, indicators.indicator_values, indicators.indicator_catalogue,")
+    _say(f"                          quality.* (data-quality marts, import-vs-registry comparison), gates.* (quality-gate")
+    _say(f"                          results), notify.audit_log (every reminder, sent or dry run)")
+    _say(f"  quality-gate Data Docs: {docs}")
+    _say(f"  e-address outbox:       {settings.data_dir() / 'outbox' / 'eaddress'}")
     _say(f"  dbt log of the build:   {settings.data_dir() / 'logs' / 'dbt_build.log'}")
     _say(f"  landing files:          {settings.landing_dir()}")
     _say(f"  injected-defect manifest: {settings.landing_dir() / '_manifest' / 'defects.csv'}")
@@ -116,7 +133,49 @@ def cmd_run(args) -> None:
         read = sum(v.get("rows_read", 0) for v in summary.values() if isinstance(v, dict))
         quarantined = sum(v.get("rows_quarantined", 0) for v in summary.values() if isinstance(v, dict))
         _say(f"  rows read {read:,}, quarantined {quarantined:,}")
-    _say(f"  time: generate {t1 - t0:.0f} s, ingest {t2 - t1:.0f} s, dbt build {t3 - t2:.0f} s, total {t3 - t0:.0f} s")
+    _say(f"  time: generate {t1 - t0:.0f} s, ingest {t2 - t1:.0f} s, dbt build {t3 - t2:.0f} s, "
+         f"reminders and Data Docs {t4 - t3:.0f} s, total {t4 - t0:.0f} s")
+
+
+def cmd_reminders_and_docs():
+    """The tail of `ikms run`: the reminders of today (notify/reminders through Dagster; a dry run for e-mail unless
+    IKMS_SMTP_HOST is set, the e-address outbox written) and the Data Docs of the gates this process ran."""
+    from pipelines.ingest.runner import notify
+    from pipelines.quality import gates
+
+    _say("==> reminders as of today (models/notifications/rules.yaml; e-mail is a dry run unless IKMS_SMTP_HOST is set)")
+    md = notify(progress=_say)
+    results = md.get("results") or {}
+    _say(f"  messages: {', '.join(f'{k} {v}' for k, v in sorted(results.items())) or 'none'}")
+    for rule, counts in sorted((md.get("by_rule") or {}).items()):
+        _say(f"    {rule:<20} " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    return gates.build_data_docs()
+
+
+def cmd_person_check(args) -> None:
+    from pipelines.persons.command import run
+
+    code = run(args)
+    if code:
+        raise SystemExit(code)
+
+
+def cmd_check(args) -> None:
+    """Run every quality gate (raw per school year, marts, indicators), write gates.results / gates.failures,
+    build the Data Docs; exit 1 when an error-severity expectation failed."""
+    from pipelines.quality import gates
+
+    t0 = time.perf_counter()
+    _say(f"==> quality gates (expectations/) on {settings.warehouse_path()}")
+    results = gates.run_gates(gates.select_suites(), years=getattr(args, "years", None))
+    for line in gates.summary_lines(results):
+        _say(line)
+    docs = gates.build_data_docs()
+    _say(f"  Data Docs: {docs} (offline: GE's styles come from a CDN, so without network the pages are unstyled)")
+    _say(f"  results: gates.results, per-institution failures: gates.failures")
+    _say(f"==> checked in {time.perf_counter() - t0:.1f} s")
+    if any(r.errors for r in results):
+        raise SystemExit(1)
 
 
 def cmd_dev(args) -> None:
@@ -140,11 +199,24 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("build")
     p.add_argument("--years", type=parse_years, default=None,
                    help="school years whose yearly models are rebuilt (default: every ingested year)")
+    p.add_argument("--ignore-gates", action="store_true",
+                   help="build even though the raw data failed error-severity quality gates")
+    p = sub.add_parser("check", help="run every quality gate (expectations/) and build the GE Data Docs")
+    p.add_argument("--years", type=parse_years, default=None, help="school years of the raw tables (default: all)")
     p = sub.add_parser("dev")
     p.add_argument("--port", type=int, default=3000)
+    from pipelines.persons.command import HELP as _PERSON_HELP, add_arguments as _person_arguments
+
+    _person_arguments(sub.add_parser("person-check", help=_PERSON_HELP))
+    from pipelines.notify.cli import add_commands as _notify_commands
+
+    _notify_commands(sub)  # notify, notify-group (they set args.handler)
     args = parser.parse_args(argv)
+    if getattr(args, "handler", None):
+        args.handler(args)
+        return 0
     {"generate": cmd_generate, "ingest": cmd_ingest, "build": cmd_build, "run": cmd_run,
-     "dev": cmd_dev}[args.command](args)
+     "dev": cmd_dev, "person-check": cmd_person_check, "check": cmd_check}[args.command](args)
     return 0
 
 

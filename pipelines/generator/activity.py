@@ -6,10 +6,12 @@ another's (adding a feed keeps the others' bytes)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import numpy as np
 import polars as pl
 
+from pipelines import settings
 from pipelines.generator.country import Country
 from pipelines.generator.writers.common import sort_by
 
@@ -234,14 +236,27 @@ def attendance(country: Country, year: int) -> tuple[pl.DataFrame, pl.DataFrame]
 
 # ------------------------------------------------------------------------------------- submissions ---
 
+@functools.lru_cache(maxsize=1)
+def _calendar() -> tuple[dict, dict]:
+    """The data calendar (seeds/data_calendar.csv, the single source of deadlines): fixed-date periods by
+    label, and the rule of monthly periods ('YYYY-MM')."""
+    cal = pl.read_csv(settings.SEEDS_DIR / "data_calendar.csv", infer_schema=False)
+    fixed = {r["period"]: r for r in cal.filter(pl.col("period_kind") != "month").iter_rows(named=True)}
+    monthly = cal.filter(pl.col("period_kind") == "month").row(0, named=True)
+    return fixed, monthly
+
+
 def deadline(year: int, period: str) -> dt.datetime:
-    if period in ("1_SEM", "T1"):
-        return dt.datetime(year + 1, 1, 10, 23, 59, 59)
-    if period in ("2_SEM", "GADA", "T2", "FINAL"):
-        return dt.datetime(year + 1, 6, 20, 23, 59, 59)
-    y, m = int(period[:4]), int(period[5:7])
-    y, m = (y + 1, 1) if m == 12 else (y, m + 1)
-    return dt.datetime(y, m, 5, 23, 59, 59)
+    """The submission deadline of `period` of school year `year`, from the data calendar seed."""
+    fixed, monthly = _calendar()
+    r = fixed.get(period)
+    if r is not None:
+        d = dt.date(year + int(r["deadline_year_offset"]), int(r["deadline_month"]), int(r["deadline_day"]))
+    else:
+        y, m = int(period[:4]), int(period[5:7]) + int(monthly["deadline_months_after"])
+        y, m = y + (m - 1) // 12, (m - 1) % 12 + 1
+        d, r = dt.date(y, m, int(monthly["deadline_day"])), monthly
+    return dt.datetime.combine(d, dt.time.fromisoformat(r["deadline_time"]))
 
 
 def submissions(country: Country, year: int, periods: list[str]) -> pl.DataFrame:

@@ -22,6 +22,7 @@ import polars as pl
 from pipelines.common.personal_codes import LEGACY_PATTERN
 from pipelines.generator.writers.base import CUT, DEFECT, PARENT, Doc, with_meta
 
+LINED = ["row", "discrepancy"]  # manifest levels whose line is read from the rendered file
 MANIFEST_COLUMNS = ["defect_id", "kind", "feed", "entity", "file", "line", "level", "rule", "detail"]
 SCHEMA = {"defect_id": pl.Utf8, "kind": pl.Utf8, "feed": pl.Utf8, "entity": pl.Utf8, "file": pl.Utf8,
           "line": pl.Int64, "level": pl.Utf8, "rule": pl.Utf8, "detail": pl.Utf8}
@@ -154,6 +155,7 @@ class Defects:
     pending_rows: list[int] = field(default_factory=list)
     pending_files: list[str] = field(default_factory=list)
     manifest: list[pl.DataFrame] = field(default_factory=list)
+    waiting: dict[str, list[pl.DataFrame]] = field(default_factory=dict)  # file -> manifest rows awaiting lines
 
     def __post_init__(self):
         self.rng = np.random.default_rng([self.seed, 9001])
@@ -192,7 +194,9 @@ def _unknown_regs(state: Defects, n: int) -> list[str]:
 
 def _eligible(kind: RowKind, f: pl.DataFrame) -> np.ndarray:
     if kind.op in ("pc_checksum", "pc_date"):
-        return f[kind.column].str.contains(LEGACY_PATTERN).fill_null(False).to_numpy()
+        # new-format codes (32xxxx-xxxxx) also match the legacy pattern but carry no checksum or birth date
+        c = f[kind.column]
+        return (c.str.contains(LEGACY_PATTERN) & ~c.str.starts_with("32")).fill_null(False).to_numpy()
     if kind.op == "double":
         once = pl.col(PARENT).count().over(PARENT) == 1
         return f.select(once & pl.col("klase").is_not_null() & pl.col("sakumaDatums").is_not_null()).to_series().to_numpy()
@@ -220,7 +224,8 @@ def plan_rows(state: Defects, doc: Doc, exclude_last: bool) -> list[tuple[RowKin
         extra = int(state.rng.binomial(n, state.rate)) if state.rate > 0 else 0
         for i in state.rng.choice(kinds, size=extra):
             counts[int(i)] += 1
-        used = np.zeros(n, dtype=bool)
+        # rows already carrying a meta mark (planted discrepancies) get no defect
+        used = part.frame[DEFECT].is_not_null().to_numpy().copy() if DEFECT in part.frame.columns else np.zeros(n, dtype=bool)
         if exclude_last:
             used[-1] = True
         if doc.feed == "viis" and part.entity == "enrolments":
@@ -453,7 +458,7 @@ def with_lines(rows: list[pl.DataFrame], lines: pl.DataFrame) -> list[pl.DataFra
     out = []
     for r in rows:
         r = r.join(pos, on="defect_id", how="left").with_columns(
-            pl.when(pl.col("level") == "row").then(pl.col("ln")).otherwise(pl.col("line")).alias("line")).drop("ln")
+            pl.when(pl.col("level").is_in(LINED)).then(pl.col("ln")).otherwise(pl.col("line")).alias("line")).drop("ln")
         out.append(r.select(MANIFEST_COLUMNS))
     return out
 
@@ -499,6 +504,6 @@ def with_fast_lines(rows: list[pl.DataFrame], lines: pl.DataFrame, blanks: np.nd
         pos = pos.with_columns(pl.col("ln") + pl.Series(shift.astype(np.int64)))
     r = pl.concat([r.select(MANIFEST_COLUMNS).cast(SCHEMA) for r in rows])
     r = r.join(pos, on="defect_id", how="left", maintain_order="left").with_columns(
-        pl.when((pl.col("level") == "row") & pl.col("line").is_null()).then(pl.col("ln")).otherwise(pl.col("line"))
+        pl.when(pl.col("level").is_in(LINED) & pl.col("line").is_null()).then(pl.col("ln")).otherwise(pl.col("line"))
         .alias("line")).drop("ln")
     return [r.select(MANIFEST_COLUMNS)]

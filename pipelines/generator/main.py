@@ -13,15 +13,17 @@ from pathlib import Path
 import polars as pl
 
 from pipelines import settings
-from pipelines.generator import activity, defects
+from pipelines.generator import activity, defects, discrepancies
 from pipelines.generator.country import Country
 from pipelines.generator.writers import (base, csp, exams, izm_csv, nva, vendor_a, vendor_b, viis_public, viis_xml,
                                          vzd)
+from pipelines.generator.writers import viis_confirmations
 
 FEEDS = ["viis", "viis_public", "izm", "vendor_a", "vendor_b", "exams", "csp", "vzd", "nva"]
 
 
-def _year_docs(country: Country, year: int, say: Callable[[str], None], out: dict) -> Iterator[base.Doc]:
+def _year_docs(country: Country, year: int, say: Callable[[str], None], out: dict,
+               state: defects.Defects | None = None, discrepancy_rate: float = 0.0) -> Iterator[base.Doc]:
     """Docs of one school year, built lazily in a fixed order (each one freed once written: vendor A's Docs
     are written before vendor B's are built). Fills out['totals'] first and out['events'] (the submission
     events) by the end."""
@@ -30,6 +32,11 @@ def _year_docs(country: Country, year: int, say: Callable[[str], None], out: dic
     planned, absences = activity.attendance(country, year)
     months = sorted(set(planned["month"].to_list()))
     subs = activity.submissions(country, year, vendor_a.PERIODS + months)
+    if state is not None and discrepancy_rate > 0:  # import-vs-registry discrepancies (valid rows, in the manifest)
+        grades, waiting, missing = discrepancies.plant(country, year, grades, subs, discrepancy_rate, state.ids)
+        for path, rows in waiting.items():
+            state.waiting.setdefault(path, []).append(rows)
+        state.manifest.append(missing)
     say(f"  {year}: activity drawn ({grades.height:,} marks, {absences.height:,} absence days) "
         f"in {time.perf_counter() - t:.1f}s")
     out["totals"] = {
@@ -44,7 +51,7 @@ def _year_docs(country: Country, year: int, say: Callable[[str], None], out: dic
     yield viis_xml.build(country, year)
     yield viis_public.build(country, year)
     yield izm_csv.build(country, year)
-    events = []
+    events = [viis_confirmations.events(viis_confirmations.draw(country, year), year)]
     for v, writer in (("A", vendor_a), ("B", vendor_b)):
         docs, ev = writer.build(country, year, *by_vendor.pop(v), subs)
         events.append(ev)
@@ -62,7 +69,7 @@ def _year_docs(country: Country, year: int, say: Callable[[str], None], out: dic
 def write_doc(doc: base.Doc, landing: Path, state: defects.Defects) -> tuple[int, int]:
     """Inject the defects into one Doc, render and write it; returns (records, bytes)."""
     file_kind = defects.choose_file_kind(state, doc) if doc.fmt in ("csv", "jsonl") else None
-    rows = []
+    rows = state.waiting.pop(doc.path, [])  # planted discrepancies' manifest rows: their lines are read below
     if file_kind == "missing_column":
         rows += defects.before_render(state, doc, file_kind)
     else:
@@ -90,7 +97,8 @@ def write_doc(doc: base.Doc, landing: Path, state: defects.Defects) -> tuple[int
 
 
 def generate(seed: int, scale: float, years: list[int], landing: Path, defect_rate: float = 0.002,
-             country: Country | None = None, progress: Callable[[str], None] | None = None) -> dict:
+             country: Country | None = None, progress: Callable[[str], None] | None = None,
+             discrepancy_rate: float = 0.002) -> dict:
     say = progress or print
     t0 = time.perf_counter()
     years = sorted(years)
@@ -116,7 +124,7 @@ def generate(seed: int, scale: float, years: list[int], landing: Path, defect_ra
         state.start_year(year)
         out: dict = {}
         n_rows = n_bytes = 0
-        for doc in _year_docs(country, year, say, out):
+        for doc in _year_docs(country, year, say, out, state, discrepancy_rate):
             if doc is None:
                 continue
             r, b = write_doc(doc, landing, state)
@@ -145,7 +153,8 @@ def generate(seed: int, scale: float, years: list[int], landing: Path, defect_ra
         d["rows"] += f["rows"]
         d["bytes"] += f["bytes"]
     summary = {
-        "parameters": {"seed": seed, "scale": scale, "years": years, "defect_rate": defect_rate},
+        "parameters": {"seed": seed, "scale": scale, "years": years, "defect_rate": defect_rate,
+                       "discrepancy_rate": discrepancy_rate},
         "files": dict(sorted(files.items())),
         "feeds": dict(sorted(by_feed.items())),
         "years": per_year,

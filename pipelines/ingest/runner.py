@@ -45,6 +45,8 @@ def materialize(years: list[int] | None = None, feeds: list[str] | None = None, 
     from pipelines.defs.ingest.assets import asset_key, ingest_assets
     from pipelines.defs.ingest.partitions import SCHOOL_YEAR
     from pipelines.defs.ingest.resources import DuckDBWarehouse
+    from pipelines.defs.quality import CHECK as GATE
+    from pipelines.defs.quality import gate_checks, quality_checks
     from pipelines.ingest.files import landing_years
 
     landing = settings.landing_dir()
@@ -65,7 +67,8 @@ def materialize(years: list[int] | None = None, feeds: list[str] | None = None, 
     for key in keys:
         progress(f"  school year {key}: {len(selection)} asset(s)")
         result = dg.materialize(
-            ingest_assets, selection=selection, partition_key=key, instance=instance,
+            [*ingest_assets, *quality_checks],
+            selection=dg.AssetSelection.assets(*selection) | gate_checks(selection), partition_key=key, instance=instance,
             resources={"warehouse": DuckDBWarehouse()}, raise_on_error=False,
             tags={"ikms/trigger": "runner"},
             # the run's full event log stays in the instance (and the UI); the console gets warnings only,
@@ -75,9 +78,17 @@ def materialize(years: list[int] | None = None, feeds: list[str] | None = None, 
         for ev in result.all_events:
             if ev.event_type_value == "STEP_FAILURE":
                 err = ev.event_specific_data.error
+                if err is not None and err.cls_name == "DagsterAssetCheckFailedError":
+                    continue  # a failed quality gate: reported below; `ikms build` refuses while it stands
                 message = (err.message or "").strip().splitlines()[0] if err else "failed"
                 failures.append(f"{ev.step_key} [{key}]: {message}")
                 progress(f"    FAILED {ev.step_key}: {message}")
+            elif ev.event_type_value == "ASSET_CHECK_EVALUATION" and ev.event_specific_data.check_name == GATE:
+                data = ev.event_specific_data
+                if not data.passed:
+                    what = "warning" if data.severity == dg.AssetCheckSeverity.WARN else "GATE FAILED"
+                    progress(f"    {what} quality gate {data.asset_key.to_user_string()} [{key}]: "
+                             f"{(data.description or '')[:400]}")
         for ev in result.get_asset_materialization_events():
             mat = ev.event_specific_data.materialization
             md = {k: v.value for k, v in mat.metadata.items()}
@@ -149,7 +160,17 @@ def _contiguous(keys: list[str], wanted: set[str]) -> list[tuple[str, str]]:
     return out
 
 
-def build(years: list[int] | None = None, progress=print, log_file: Path | None = None) -> dict:
+class GatesFailed(BuildFailed):
+    """`build` refused: the latest quality-gate results of the raw data hold failed error expectations."""
+
+    def __init__(self, failures: list[str]):
+        RuntimeError.__init__(self, "raw data failed error-severity quality gates:\n  " + "\n  ".join(failures))
+        self.failures = failures
+        self.summary = {}
+
+
+def build(years: list[int] | None = None, progress=print, log_file: Path | None = None,
+          ignore_gates: bool = False) -> dict:
     """Materialize every dbt asset (seeds, staging ... indicators) through Dagster. The school-year models are
     built for `years` (default: every school-year partition, i.e. every ingested year) in ONE run per contiguous
     range of partitions — one dbt invocation per step; the other models are rebuilt whole. dbt's own log goes to
@@ -178,6 +199,14 @@ def build(years: list[int] | None = None, progress=print, log_file: Path | None 
     if missing:
         instance.add_dynamic_partitions(SCHOOL_YEAR, missing)
         known = instance.get_dynamic_partitions(SCHOOL_YEAR)
+    if not ignore_gates:  # blocking holds inside one run only: the ingest was another run, so ask its results
+        from pipelines.quality.gates import latest_blocking_failures
+
+        blocked = latest_blocking_failures("raw/", years)
+        if blocked:
+            raise GatesFailed(blocked)
+    from pipelines.defs.quality import quality_checks
+
     ranges = _contiguous(list(known), {str(y) for y in years})
     selection = [k for a in dbt_assets.dbt_assets_defs for k in a.keys]
     log_file = log_file or settings.data_dir() / "logs" / "dbt_build.log"
@@ -202,7 +231,7 @@ def build(years: list[int] | None = None, progress=print, log_file: Path | None 
                     tags.update({"dagster/asset_partition_range_start": first,
                                  "dagster/asset_partition_range_end": last})
                 result = dg.materialize(
-                    [*ingest_assets, *dbt_assets.dbt_assets_defs], selection=selection, instance=instance,
+                    [*ingest_assets, *dbt_assets.dbt_assets_defs, *quality_checks], selection=selection, instance=instance,
                     resources={"warehouse": DuckDBWarehouse(), "dbt": dbt_assets.dbt_resource()},
                     raise_on_error=False, tags=tags,
                     # silent console: dagster-dbt warns once per dbt test on a raw.* source (they run, as
@@ -219,6 +248,29 @@ def build(years: list[int] | None = None, progress=print, log_file: Path | None 
     return out
 
 
+def notify(as_of=None, dry_run: bool = False, progress=print) -> dict:
+    """Materialize notify/reminders through Dagster (the reminder rules over the quality tables, for `as_of`,
+    default today). Without IKMS_SMTP_HOST the e-mails are a dry run and only the e-address outbox is written.
+    Returns the asset's metadata (results per delivery outcome, per rule, skipped rules)."""
+    import dagster as dg
+
+    from pipelines.defs.ingest.resources import DuckDBWarehouse
+    from pipelines.defs.notify.assets import KEY, reminders
+
+    instance = dg.DagsterInstance.from_config(str(dagster_home()))
+    config = {"dry_run": dry_run, **({"as_of": as_of.isoformat()} if as_of else {})}
+    result = dg.materialize([reminders], instance=instance, resources={"warehouse": DuckDBWarehouse()},
+                            raise_on_error=False, tags={"ikms/trigger": "runner"},
+                            run_config={"ops": {KEY.to_python_identifier(): {"config": config}},
+                                        "loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+    for ev in result.all_events:
+        if ev.event_type_value == "STEP_FAILURE":
+            err = ev.event_specific_data.error
+            raise RuntimeError(f"notify/reminders failed: {(err.message or '').strip() if err else ''}")
+    mats = result.asset_materializations_for_node(KEY.to_python_identifier())
+    return {k: v.value for k, v in mats[-1].metadata.items()} if mats else {}
+
+
 def _count_events(result, counts: dict, failures: list[str], say) -> None:
     import dagster as dg
 
@@ -233,6 +285,16 @@ def _count_events(result, counts: dict, failures: list[str], say) -> None:
         elif ev.event_type_value == "ASSET_MATERIALIZATION":
             key = ev.event_specific_data.materialization.asset_key  # a yearly model: once per partition
             counts["models"].setdefault(key.path[0], set()).add(key.to_user_string())
+        elif ev.event_type_value == "ASSET_CHECK_EVALUATION" and ev.event_specific_data.check_name == "ge_gates":
+            data = ev.event_specific_data  # a quality gate (pipelines/defs/quality), not a dbt test
+            counts.setdefault("gates", {"passed": 0, "warned": 0, "failed": 0})
+            bucket = "passed" if data.passed else ("warned" if data.severity == dg.AssetCheckSeverity.WARN else "failed")
+            counts["gates"][bucket] += 1
+            if not data.passed:
+                say(f"    {'warning' if bucket == 'warned' else 'GATE FAILED'} quality gate on "
+                    f"{data.asset_key.to_user_string()}: {(data.description or '')[:400]}")
+            if bucket == "failed":
+                failures.append(f"quality gate on {data.asset_key.to_user_string()}: {(data.description or '')[:400]}")
         elif ev.event_type_value == "ASSET_CHECK_EVALUATION":
             data = ev.event_specific_data
             layer = data.asset_key.path[0]
@@ -252,7 +314,7 @@ def summary(counts: dict) -> dict:
     out: dict = {"layers": {l: {"built": len(counts["models"].get(l, ())), "tests_passed": counts["tests_passed"].get(l, 0),
                                 "tests_failed": counts["tests_failed"].get(l, 0),
                                 "tests_warned": counts.get("tests_warned", {}).get(l, 0)} for l in layers},
-                 "indicator_rows": {}, "indicators": 0}
+                 "indicator_rows": {}, "indicators": 0, "gates": counts.get("gates", {})}
     path = settings.warehouse_path()
     if path.exists():
         with connect(path, read_only=True) as con:

@@ -351,7 +351,8 @@ def raw_rows() -> dict[str, list[tuple]]:
     t: dict[str, list[tuple]] = {}
     ts = lambda y: dt.datetime(y + 1, 6, 25, 12, 0)  # noqa: E731  (entry timestamps: irrelevant, fixed)
     t["viis_institutions"] = [
-        (reg, v[0], v[1], v[2], v[3], v[4], v[5][y], v[6], ADDRESSES[v[6]][0], D(1990, 9, 1), None, v[7], y)
+        (reg, v[0], v[1], v[2], v[3], v[4], v[5][y], v[6], ADDRESSES[v[6]][0], D(1990, 9, 1), None, v[7],
+         f"{reg}@iestades.example", y)
         for y in YEARS for reg, v in INSTITUTIONS.items()]
     t["viis_programmes"] = [(i, c, n, k, f"V-{i[-2:]}{c[:2]}", D(2010, 1, 1), D(2030, 1, 1), y)
                             for y in YEARS for (i, c, n, k) in PROGRAMMES]

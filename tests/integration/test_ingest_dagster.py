@@ -19,6 +19,7 @@ COUNTS = {  # table: (read, loaded, quarantined)
     "viis_classifiers": (3, 2, 1), "viis_institutions": (4, 2, 2), "viis_programmes": (2, 1, 1),
     "viis_classes": (2, 1, 1), "viis_learners": (3, 2, 1), "viis_enrolments": (3, 1, 2),
     "viis_staff_posts": (2, 1, 1), "viis_academic_staff": (1, 1, 0), "viis_public_institutions": (3, 2, 1),
+    "viis_confirmations": (0, 0, 0),
     "izm_general_schools": (2, 1, 1), "vendor_a_grades": (8, 2, 6), "vendor_a_absences": (4, 1, 3),
     "vendor_a_planned_lessons": (2, 0, 2), "vendor_b_grades": (5, 3, 2), "vendor_b_attendance": (3, 1, 2),
     "vendor_b_planned_lessons": (2, 1, 1), "exams_results": (2, 1, 1), "csp_population": (4, 3, 1),

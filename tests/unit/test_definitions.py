@@ -9,7 +9,7 @@ from pipelines.common.contracts import all_entities
 
 REFERENCING = {"exams_results", "vendor_a_absences", "vendor_a_grades", "vendor_a_planned_lessons",
                "vendor_b_attendance", "vendor_b_grades", "vendor_b_planned_lessons", "viis_academic_staff",
-               "viis_classes", "viis_enrolments", "viis_programmes", "viis_staff_posts"}
+               "viis_classes", "viis_confirmations", "viis_enrolments", "viis_programmes", "viis_staff_posts"}
 
 
 def test_asset_graph_snapshot():
@@ -17,13 +17,14 @@ def test_asset_graph_snapshot():
 
     graph = defs.resolve_asset_graph()
     raw = {k.path[1]: k for k in graph.get_all_asset_keys() if k.path[0] == "raw"}
-    assert sorted(raw) == sorted(e.table for e in all_entities()) and len(raw) == 22
+    assert sorted(raw) == sorted(e.table for e in all_entities()) and len(raw) == 23
     for table, key in raw.items():
         parents = {p.to_user_string() for p in graph.get(key).parent_keys}
         assert parents == ({"raw/viis_institutions"} if table in REFERENCING else set()), table
         assert graph.get(key).group_name == table.rsplit("_", 1)[0] or table.startswith(graph.get(key).group_name)
     raw_checks = [c for c in graph.asset_check_keys if c.asset_key.path[0] == "raw"]
-    assert {c.name for c in raw_checks} == {"reconciles"} and len(raw_checks) == 22
+    # every raw asset: the ingest's `reconciles` and the quality gate `ge_gates` (pipelines/defs/quality)
+    assert {c.name for c in raw_checks} == {"reconciles", "ge_gates"} and len(raw_checks) == 2 * len(raw)
     assert defs.get_sensor_def("landing_files") is not None
 
 

@@ -28,6 +28,7 @@ select
     cast(coalesce(a.lat, aa.lat) as double) as lat,
     cast(coalesce(a.lon, aa.lon) as double) as lon,
     cast(i.closed_date as date) as closed_date,
+    cast(i.email as varchar) as email,
     cast(i.institution_kind in ('Vispārējās izglītības iestāde', 'Speciālās izglītības iestāde') as boolean)
         as is_general_school
 from inst as i

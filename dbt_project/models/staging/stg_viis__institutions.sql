@@ -1,3 +1,6 @@
+{#- the official e-mail (iestades_epasts) was added to the contract later: a raw table ingested before it has no
+    such column until re-ingested, so it is read only when present -#}
+{%- set raw_cols = adapter.get_columns_in_relation(source('raw', 'viis_institutions')) | map(attribute='name') | map('lower') | list if execute else [] -%}
 select
     reg_nr as institution_id,
     nosaukums as institution_name,
@@ -12,6 +15,7 @@ select
     darbibas_sakums as operating_since,
     likvidets as closed_date,
     sistema as school_system,
+    {% if 'iestades_epasts' in raw_cols %}nullif(trim(iestades_epasts), ''){% else %}cast(null as varchar){% endif %} as email,
     _school_year as school_year,
     _source_file,
     _source_line

@@ -9,7 +9,7 @@ import polars as pl
 
 from pipelines.generator.country import Country
 from pipelines.generator.writers import batches
-from pipelines.generator.writers.base import Doc, Part
+from pipelines.generator.writers.base import DEFECT, Doc, Part
 from pipelines.generator.writers.common import people, sort_by
 
 ENC = "windows-1257"
@@ -47,6 +47,7 @@ def _docs(year: int, ppl: pl.DataFrame, g: pl.DataFrame, pa: pl.DataFrame, ab: p
     g = batches.attach(g.join(ppl, on="person_key"), subs, "period").with_columns(
         pl.col("subject").replace_strict({s: i for i, s in enumerate(SUBJECT_ORDER)}, default=99).alias("so"))
     by_period = sort_by(g, ["period", "reg_nr", "grade", "letter", "person_key", "so"]).partition_by("period", as_dict=True)
+    meta = [pl.col(DEFECT)] if DEFECT in g.columns else []  # planted discrepancies' marks (discrepancies.py)
     g = g.clear()  # frees the rows (the partitions hold them)
     for p in PERIODS:
         f = by_period.pop((p,), g).select(
@@ -54,7 +55,7 @@ def _docs(year: int, ppl: pl.DataFrame, g: pl.DataFrame, pa: pl.DataFrame, ab: p
             pl.col("name").alias("Vārds Uzvārds"),
             pl.concat_str([pl.col("grade").cast(pl.Utf8), pl.lit("."), pl.col("letter")]).alias("Klase"),
             pl.col("subject").alias("Priekšmets"), pl.col("period").alias("Periods"), pl.col("mark").alias("Vērtējums"),
-            pl.col("submitted").alias("Iesniegts"))
+            pl.col("submitted").alias("Iesniegts"), *meta)
         if f.height:
             yield _doc(year, f"vertejumi_{year}_{p}.csv", "grades", f)
         del f

@@ -9,7 +9,7 @@ import polars as pl
 
 from pipelines.generator.country import Country
 from pipelines.generator.writers import batches
-from pipelines.generator.writers.base import Doc, Part
+from pipelines.generator.writers.base import DEFECT, Doc, Part
 from pipelines.generator.writers.common import people, sort_by
 
 TERMS = {"1_SEM": "T1", "2_SEM": "T2", "GADA": "FINAL"}
@@ -49,13 +49,14 @@ def _docs(year: int, ppl: pl.DataFrame, g: pl.DataFrame, pb: pl.DataFrame, ab: p
           months: list[str]) -> Iterator[Doc]:
     g = batches.attach(g.join(ppl, on="person_key"), subs, "period", "T")
     by_period = sort_by(g, ["period", "reg_nr", "grade", "letter", "person_key", "subject"]).partition_by("period", as_dict=True)
+    meta = [pl.col(DEFECT)] if DEFECT in g.columns else []  # planted discrepancies' marks (discrepancies.py)
     g = g.clear()  # frees the rows (the partitions hold them)
     for p, t in TERMS.items():
         f = by_period.pop((p,), g).select(
             pl.col("reg_nr").alias("school_id"), pl.col("code").alias("student_code"), pl.col("name").alias("student_name"),
             pl.concat_str([pl.col("grade").cast(pl.Utf8), pl.col("letter")]).alias("class_name"),
             pl.col("subject").replace_strict(SUBJECTS, default=None).alias("subject"), pl.lit(t).alias("term"),
-            pl.col("mark").replace(MARKS).alias("mark"), pl.col("submitted").alias("recorded_at"))
+            pl.col("mark").replace(MARKS).alias("mark"), pl.col("submitted").alias("recorded_at"), *meta)
         if f.height:
             yield _doc(year, f"grades_{year}_{t}.jsonl", "grades", f, {})
         del f

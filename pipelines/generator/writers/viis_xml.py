@@ -7,6 +7,7 @@ import polars as pl
 from pipelines.common import school_years
 from pipelines.generator.country import Country
 from pipelines.generator.writers.base import PARENT, Doc, Part
+from pipelines.generator.writers import viis_confirmations
 from pipelines.generator.writers.common import (active_institutions, classifier_codes, people, pre_reform,
                                                 year_end, year_start)
 
@@ -45,6 +46,7 @@ def build(country: Country, year: int) -> Doc:
         pl.col("address_old" if old else "address_new").alias("adrese"),
         _upto("opened", year).alias("darbibasSakums"), _upto("closed", year).alias("likvidets"),
         pl.col("vendor").alias("sistema"),
+        (pl.col("reg_nr") + "@iestades.example").alias("epasts"),  # official address; reserved demo domain
     )
     regs = inst.select("reg_nr")
     prog = (country.programmes.join(regs, on="reg_nr", how="semi")
@@ -108,6 +110,8 @@ def build(country: Country, year: int) -> Doc:
         Part("staff_posts", amats, "Amats", parent="Darbinieks"),
         Part(None, acad_f, "Persona", "AkademiskaisPersonals"),
         Part("academic_staff", acad_amats, "Amats", parent="Persona"),
+        Part("confirmations", viis_confirmations.records(viis_confirmations.draw(country, year), year),
+             "Apstiprinajums", "Apstiprinajumi"),
     ]
     label = f"{year}/{year + 1}"
     return Doc(
