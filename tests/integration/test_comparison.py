@@ -1,12 +1,14 @@
 """Import-vs-registry comparison on a generated country: quality.cmp_discrepancies holds exactly the
 discrepancies the generator planted in the school systems' grade feeds (manifest level 'discrepancy'), per
 kind, with the learner, period and the source file/line of the learner's first feed row; and the
-per-institution report adds them up. Reuses the shared dbt warehouse (tests/integration/dbt_warehouse.py:
+per-institution report adds them up. Absences are compared too (kind not_enrolled only, per calendar month:
+period 'YYYY-MM'); the generator plants none there, so the grade periods are matched against the manifest and
+the month rows must all be explained (see below). Reuses the shared dbt warehouse (tests/integration/dbt_warehouse.py:
 generated, ingested and built once per worker through Dagster).
 
 The one allowed difference: a learner whose registry enrolment row the ingest rejected (quarantine) is not
 enrolled anywhere the warehouse knows of, so the feed's marks for him are rightly not_enrolled, whatever was
-planted for him."""
+planted for him; and so are his absences (the only absence discrepancies a generated country has)."""
 from __future__ import annotations
 
 import csv
@@ -76,6 +78,7 @@ def rejected_spells(warehouse: Path) -> pl.DataFrame:
 
 
 KEY = ["reg_nr", "school_year", "period", "kind", "learner_id"]
+MONTH = r"^\d{4}-\d{2}$"  # the period of an absence-based discrepancy
 
 
 @pytest.fixture(scope="module")
@@ -84,9 +87,11 @@ def comparison():
     warehouse = data / "warehouse.duckdb"
     years = [r[0] for r in wh.query("select distinct school_year from quality.cmp_learner_periods")]
     planted = planted_discrepancies(data / "landing", settings.pseudonym_key()).filter(pl.col("school_year").is_in(years))
-    found = found_discrepancies(warehouse)
+    found_all = found_discrepancies(warehouse)
+    is_month = pl.col("period").str.contains(MONTH)
     rejected = rejected_spells(warehouse).select("school_year", "learner_id").unique()
-    return {"years": years, "planted": planted, "found": found, "rejected": rejected}
+    return {"years": years, "planted": planted, "found": found_all.filter(~is_month),
+            "absences": found_all.filter(is_month), "found_all": found_all, "rejected": rejected}
 
 
 def _split(frame: pl.DataFrame, rejected: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -144,15 +149,19 @@ def test_report_adds_up_per_institution_and_kind(comparison):
         "from quality.cmp_institution_report"), orient="row",
         schema=["reg_nr", "school_year", "period", "kind", "discrepancies", "feed_learners", "registry_learners",
                 "municipality_code"])
-    f = comparison["found"]
+    f = comparison["found_all"]
     assert report["discrepancies"].sum() == f.height
     counted = f.group_by("reg_nr", "school_year", "period", "kind").len()
     joined = counted.join(report.with_columns(pl.col("school_year").cast(pl.Int64)),
                           on=["reg_nr", "school_year", "period", "kind"], how="left")
     assert (joined["len"] == joined["discrepancies"]).all()
     # every compared batch lists the three kinds, with its municipality and both learner counts
-    per_batch = report.group_by("reg_nr", "school_year", "period").len()
-    assert (per_batch["len"] == 3).all()
+    per_batch = report.group_by("reg_nr", "school_year", "period").len().with_columns(
+        pl.col("period").str.contains(MONTH).alias("month"))
+    assert (per_batch.filter(~pl.col("month"))["len"] == 3).all()
+    # absences (per month) are compared for not_enrolled only
+    assert (per_batch.filter(pl.col("month"))["len"] == 1).all()
+    assert set(report.filter(pl.col("period").str.contains(MONTH))["kind"]) <= {"not_enrolled"}
     assert report["municipality_code"].is_not_null().all()
     assert (report["feed_learners"] > 0).all() and (report["registry_learners"] > 0).all()
     # feed learners = distinct learners of the grade feeds per institution and period
@@ -163,3 +172,20 @@ def test_report_adds_up_per_institution_and_kind(comparison):
           select distinct school_year, institution_id, period, learner_id from staging.stg_vendor_b__grades)
         where school_year in (select distinct school_year from quality.cmp_learner_periods)""")[0][0]
     assert report.filter(pl.col("kind") == "grade_mismatch")["feed_learners"].sum() == n_feed
+
+
+def test_absence_discrepancies_are_not_enrolled_and_explained(comparison):
+    """Absences on days without a registry spell of the learner there: not_enrolled per month, with the first
+    absence row's file and line; on a generated country only learners whose registry row was quarantined."""
+    a = comparison["absences"]
+    assert set(a["kind"]) <= {"not_enrolled"}
+    assert a["source_file"].is_not_null().all() and a["source_line"].is_not_null().all()
+    assert a["source_file"].str.contains(r"^vendor_[ab]/\d{4}/(kavejumi|attendance)_").all(), a["source_file"].unique()
+    unexplained = a.join(comparison["rejected"], on=["school_year", "learner_id"], how="anti")
+    assert unexplained.height == 0, f"absence discrepancies of learners with no rejected registry row:\n{unexplained}"
+    rows = wh.query("""
+        select count(*) filter (where feed_class is not null or feed_grade is not null or registry_grade is not null
+                                or detail not like 'absences on % in the feed; no registry spell here on those days'
+                                or detail similar to '.*[0-9]{10}.*')
+        from quality.cmp_discrepancies where regexp_full_match(period, '[0-9]{4}-[0-9]{2}')""")
+    assert rows == [(0,)]

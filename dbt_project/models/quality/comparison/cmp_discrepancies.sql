@@ -1,7 +1,9 @@
 {{ config(materialized='incremental', incremental_strategy='delete+insert', unique_key='school_year', on_schema_change='fail', tags=['yearly']) }}
 -- One row per learner whose school-system grade feed and the VIIS registry disagree at an institution in a
--- grading period (kinds and windows: cmp_learner_periods, cmp_periods). learner_id is internal; detail names
--- only institutions, classes, grades and dates (safe to show the institution).
+-- grading period (kinds and windows: cmp_learner_periods, cmp_periods), plus the learners with absences at an
+-- institution on days the registry has no spell of theirs there (kind not_enrolled, period = the month
+-- 'YYYY-MM': cmp_absence_months). learner_id is internal; detail names only institutions, classes, grades and
+-- dates (safe to show the institution; an absence row's detail names no other institution).
 with lp as (
     select * from {{ ref('cmp_learner_periods') }}
     where kind is not null {{ school_year_filter('school_year') }}
@@ -23,6 +25,10 @@ elsewhere as (
         and s.start_date <= p.window_end and coalesce(s.end_date, p.window_end) >= p.window_start
     where lp.kind = 'not_enrolled' {{ school_year_filter('s.school_year') }}
     group by all
+),
+absence_months as (
+    select * from {{ ref('cmp_absence_months') }}
+    where kind is not null {{ school_year_filter('school_year') }}
 )
 select
     cast(lp.reg_nr as varchar) as reg_nr,
@@ -52,3 +58,20 @@ select
 from lp
 inner join periods as p using (school_year, period)
 left join elsewhere as e using (school_year, reg_nr, period, learner_id)
+union all
+select
+    cast(am.reg_nr as varchar) as reg_nr,
+    cast(am.school_year as integer) as school_year,
+    cast(am.period as varchar) as period,
+    cast(am.vendor as varchar) as vendor,
+    cast(am.kind as varchar) as kind,
+    cast(am.learner_id as varchar) as learner_id,
+    cast(null as integer) as registry_grade,
+    cast(null as varchar) as feed_class,
+    cast(null as integer) as feed_grade,
+    cast(am.source_file as varchar) as source_file,
+    cast(am.source_line as integer) as source_line,
+    cast('absences on ' || am.uncovered_days || ' day' || case when am.uncovered_days = 1 then '' else 's' end
+         || ' from ' || strftime(am.first_uncovered_date, '%Y-%m-%d')
+         || ' in the feed; no registry spell here on those days' as varchar) as detail
+from absence_months as am

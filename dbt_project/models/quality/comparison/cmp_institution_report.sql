@@ -2,25 +2,45 @@
 -- Per institution x school year x grading period x kind (every kind listed, 0 when none): how many learners
 -- the feed and the registry had and how many discrepancies the comparison found. Only institutions whose
 -- grade batch of the period was received are compared (missing batches: quality.dq_submissions).
+-- Absences (cmp_absence_months) add one row per institution x month ('YYYY-MM') whose absences were received,
+-- kind not_enrolled only (the one kind compared for absences): feed_learners = learners with absences there
+-- that month, registry_learners = learners with a registry spell there overlapping the month.
 with lp as (
     select * from {{ ref('cmp_learner_periods') }}
     where 1 = 1 {{ school_year_filter('school_year') }}
 ),
+am as (
+    select * from {{ ref('cmp_absence_months') }}
+    where 1 = 1 {{ school_year_filter('school_year') }}
+),
 compared as (
     select
-        school_year, reg_nr, period, vendor,
+        school_year, reg_nr, period, vendor, false as absences,
         count(*) filter (where in_feed) as feed_learners,
         count(*) filter (where on_roll) as registry_learners,
         count(*) filter (where in_feed and on_roll) as matched_learners
     from lp
     group by all
+    union all
+    select
+        school_year, reg_nr, period, vendor, true as absences,
+        count(*) filter (where in_feed) as feed_learners,
+        count(*) filter (where enrolled) as registry_learners,
+        count(*) filter (where in_feed and enrolled) as matched_learners
+    from am
+    group by all
 ),
-kinds (kind) as (
-    values ('not_enrolled'), ('missing_from_feed'), ('grade_mismatch')
+kinds (kind, absences) as (
+    values ('not_enrolled', false), ('missing_from_feed', false), ('grade_mismatch', false), ('not_enrolled', true)
 ),
 found as (
     select school_year, reg_nr, period, kind, count(*) as discrepancies
     from lp
+    where kind is not null
+    group by all
+    union all
+    select school_year, reg_nr, period, kind, count(*) as discrepancies
+    from am
     where kind is not null
     group by all
 )
@@ -38,7 +58,7 @@ select
     cast(coalesce(f.discrepancies, 0) / nullif(greatest(c.feed_learners, c.registry_learners), 0) as double)
         as discrepancy_share
 from compared as c
-cross join kinds as k
+inner join kinds as k on k.absences = c.absences
 left join found as f using (school_year, reg_nr, period, kind)
 left join {{ ref('dim_institutions') }} as i
     on i.school_year = c.school_year and i.institution_id = c.reg_nr
