@@ -6,22 +6,18 @@
 -- at that institution covers the date (start and end inclusive, open end = still enrolled).
 -- kind: 'not_enrolled' when the learner has absences there on at least one uncovered day, else null.
 -- source_file/source_line: the first absence row (by file, line) of the uncovered days (of all days when none).
-with absences as (
-    select school_year, institution_id, learner_id, absence_date, _source_file, _source_line, 'A' as vendor
-    from {{ ref('stg_vendor_a__absences') }}
-    where 1 = 1 {{ school_year_filter('school_year') }}
-    union all
-    select school_year, institution_id, learner_id, absence_date, _source_file, _source_line, 'B' as vendor
-    from {{ ref('stg_vendor_b__attendance') }}
-    where 1 = 1 {{ school_year_filter('school_year') }}
-),
--- one row per learner, institution and absence day; the first feed row of the day gives the lineage
-days as (
+-- Reads fct_absences (one row per learner x institution x day x reason, carrying its first feed row), not the
+-- staging views: at national scale vendor A sends ~6 M lesson rows a year and fct_absences is the one scan of them.
+with days as (
+    -- one row per learner, institution and absence day; the first feed row of the day gives the lineage
     select
-        school_year, institution_id, learner_id, cast(absence_date as date) as absence_date,
-        min(struct_pack(f := _source_file, l := _source_line, v := vendor)) as first_row
-    from absences
+        school_year, institution_id, learner_id, absence_date,
+        min(struct_pack(
+            f := source_file, l := source_line,
+            v := case source when 'vendor_a' then 'A' when 'vendor_b' then 'B' end)) as first_row
+    from {{ ref('fct_absences') }}
     where learner_id is not null and institution_id is not null and absence_date is not null
+        {{ school_year_filter('school_year') }}
     group by all
 ),
 spells as (
@@ -29,15 +25,20 @@ spells as (
     from {{ ref('fct_enrolment_spells') }}
     where institution_id in (select institution_id from days) {{ school_year_filter('school_year') }}
 ),
+-- A day is covered when a spell of the learner there covers it. The join keys are equalities on
+-- (year, institution, learner) and each range bound references one side only: a bound such as
+-- coalesce(s.end_date, d.absence_date) mixes both sides, and DuckDB then plans the LEFT join as a blockwise
+-- nested loop over days x spells (> 40 min a year at national scale instead of seconds).
 covered_days as (
     select
-        d.school_year, d.institution_id, d.learner_id, d.absence_date, d.first_row,
-        bool_or(s.learner_id is not null) as covered
+        d.school_year, d.institution_id, d.learner_id, d.absence_date,
+        any_value(d.first_row) as first_row,
+        count(s.learner_id) > 0 as covered
     from days as d
     left join spells as s
         on s.school_year = d.school_year and s.institution_id = d.institution_id and s.learner_id = d.learner_id
-        and s.start_date <= d.absence_date and coalesce(s.end_date, d.absence_date) >= d.absence_date
-    group by all
+        and s.start_date <= d.absence_date and coalesce(s.end_date, date '9999-12-31') >= d.absence_date
+    group by d.school_year, d.institution_id, d.learner_id, d.absence_date
 ),
 feed_learners as (
     select
@@ -62,7 +63,7 @@ registry as (
     from spells as s
     inner join batches as b
         on b.school_year = s.school_year and b.institution_id = s.institution_id
-        and s.start_date <= b.month_end and coalesce(s.end_date, b.month_end) >= b.month_start
+        and s.start_date <= b.month_end and coalesce(s.end_date, date '9999-12-31') >= b.month_start
 ),
 joined as (
     select

@@ -22,7 +22,7 @@ elsewhere as (
     inner join periods as p using (school_year, period)
     inner join {{ ref('fct_enrolment_spells') }} as s
         on s.school_year = lp.school_year and s.learner_id = lp.learner_id
-        and s.start_date <= p.window_end and coalesce(s.end_date, p.window_end) >= p.window_start
+        and s.start_date <= p.window_end and coalesce(s.end_date, date '9999-12-31') >= p.window_start
     where lp.kind = 'not_enrolled' {{ school_year_filter('s.school_year') }}
     group by all
 ),

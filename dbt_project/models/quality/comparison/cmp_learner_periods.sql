@@ -48,7 +48,8 @@ spell_periods as (
     inner join periods as p
         on p.school_year = s.school_year
         and s.start_date <= p.window_end
-        and coalesce(s.end_date, p.window_end) >= p.window_start
+        -- each bound references one side only, so DuckDB keeps a hash join (see cmp_absence_months)
+        and coalesce(s.end_date, date '9999-12-31') >= p.window_start
     where s.institution_id in (select institution_id from batches)
         {{ school_year_filter('s.school_year') }}
     group by all
