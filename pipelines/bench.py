@@ -6,6 +6,8 @@ the people who plan the work.
     BENCH_SCALE=0.1 make bench          # smaller
     python -m pipelines.bench --scale 1.0 --ingest-years 2015-2024
     python -m pipelines.bench --skip-generate --dbt-only        # only the dbt part, on the data already there
+    python -m pipelines.bench --exports-only                    # only the open-data export of the bench warehouse
+    python -m pipelines.bench --exports-synthetic               # the export of synthetic od_* tables (no build)
 
 Flags:
   --scale S / --years A-B / --seed N   the demo country generated (default 1.0, 2015-2024, 20241)
@@ -15,6 +17,12 @@ Flags:
   --dbt-only                           skip generation and the ingest timings; only the dbt part
   --dbt-year Y                         the school year of the one-year rebuild (default: the last of --years)
   --top N                              how many of the slowest models to list (default 25)
+  --exports                            after the dbt part, time the open-data export (export_all, every dataset)
+  --exports-only                       only time the export of the bench warehouse's open_data.od_* tables
+  --exports-synthetic [ROWS]           time the export of synthetic open_data.od_* tables with the catalogue's
+                                       columns, ROWS rows per dataset and school year (default 30000: ~3x the
+                                       largest dataset at scale 1.0) for every year of --years, in
+                                       bench/exports_synthetic.duckdb: the export's cost without building a country
 
 The dbt part first ingests every school year of --years through Dagster (untimed, skipped for years already in
 meta.ingest_files), then runs `dbt build --full-refresh` (every seed, model and test, all years) and
@@ -66,6 +74,16 @@ def child(argv: list[str]) -> int:
         for year in years:
             for entity in contracts.feeds()[feed].entities:
                 ingest_entity(entity, year)
+    elif step == "export":  # the open-data export, as the asset open_data/exports runs it
+        from pipelines.open_data.export import export_all
+
+        warehouse = Path(argv[1]) if len(argv) > 1 else None
+        manifest = export_all(warehouse=warehouse, out_dir=settings.data_dir() / "open_data",
+                              progress=lambda m: print("   ", m, flush=True))
+        files = [f for d in manifest["datasets"] for f in d["files"]]
+        print(json.dumps({"datasets": len(manifest["datasets"]), "files": len(files),
+                          "rows": sum(f["rows"] or 0 for f in files if f["format"] == "CSV"),
+                          "mib": round(sum(f["bytes"] for f in files) / 2**20, 1)}), flush=True)
     elif step == "dagster":  # every feed of the years through Dagster, as `ikms ingest` does
         from pipelines.ingest.runner import materialize
 
@@ -133,6 +151,68 @@ def dbt_build(label: str, extra: list[str], env: dict, top: int) -> dict:
             "failed": sum(st != "warn" for _, _, st in bad)}
 
 
+def synthetic_open_data(path: Path, years: list[int], rows_per_year: int) -> int:
+    """open_data.od_* tables with the catalogue's published columns (+ _pazime flags) and synthetic values:
+    ~10 % of the values flagged 'c', some NULL-flagged 'z'. Returns the rows written. Values are a hash of the
+    row number (no RNG): the same call gives the same tables."""
+    import duckdb
+
+    from pipelines.open_data import catalogue
+
+    if path.exists():
+        path.unlink()
+    con = duckdb.connect(str(path))
+    con.execute("CREATE SCHEMA open_data")
+    total = 0
+    for ds in catalogue.load().datasets:
+        select = []
+        keys = [c.name for c in ds.key_columns() if c.role in ("institution", "dimension")]
+        for c in ds.published_columns():
+            h = f"hash(i, '{c.name}')"
+            if c.role == "period":
+                expr = "y || '/' || (y + 1)"
+            elif c.role == "level":
+                expr = "CASE WHEN i % 40 = 0 THEN 'valsts' WHEN i % 10 = 0 THEN 'pašvaldība' ELSE 'iestāde' END"
+            elif c.type == "integer":
+                expr = f"CAST({h} % 500 AS BIGINT)"
+            elif c.type == "number":
+                expr = f"({h} % 100000) / 997.0"
+            elif c.type == "date":
+                expr = f"DATE '2000-01-01' + CAST({h} % 9000 AS INTEGER)"
+            elif c.role in ("institution", "dimension") and c.name == keys[-1]:
+                expr = "lpad(CAST(i AS VARCHAR), 10, '0')"  # the last key column makes the rows unique
+            elif c.role == "dimension":
+                expr = f"CASE WHEN i % 7 = 0 THEN 'Kopā' ELSE CAST({h} % 20 AS VARCHAR) END"
+            else:
+                expr = f"'Nosaukums, ' || lpad(CAST({h} % 100000000 AS VARCHAR), 10, '0')"
+            if c.role in catalogue.VALUE_ROLES:
+                select.append(f"CASE WHEN {h} % 10 = 0 THEN NULL ELSE {expr} END AS {c.name}")
+                select.append(f"CASE WHEN {h} % 10 = 0 THEN (CASE WHEN {h} % 7 = 0 THEN 'z' ELSE 'c' END) END "
+                              f"AS {c.name}_pazime")
+            else:
+                select.append(f"{expr} AS {c.name}")
+        flags = [f"{c.name}_pazime" for c in ds.published_columns() if c.role in catalogue.VALUE_ROLES]
+        cols = [c.name for c in ds.published_columns()] + flags
+        con.execute(f"CREATE TABLE open_data.{ds.model} AS SELECT {', '.join(cols)} FROM ("
+                    f"SELECT {', '.join(select)} FROM range({rows_per_year}) r(i), "
+                    f"(SELECT unnest({list(years)}) AS y))")
+        total += rows_per_year * len(years)
+    con.close()
+    return total
+
+
+def bench_exports(env: dict, results: dict, warehouse: Path | None = None) -> int:
+    label = f" of {warehouse}" if warehouse else ""
+    print(f"== open-data export{label} (export_all: every dataset, CSV + Parquet per school year, metadata)", flush=True)
+    secs, mib, code = run_child(["export", *([str(warehouse)] if warehouse else [])], env)
+    if code:
+        print(f"export failed (exit {code})")
+        return code
+    results["exports"] = {"seconds": round(secs, 1), "peak_mib": round(mib)}
+    print(f"   exported in {secs:.1f} s (with Python start-up), peak {mib:.0f} MiB", flush=True)
+    return 0
+
+
 def ingested_years() -> set[int]:
     import duckdb
 
@@ -149,7 +229,7 @@ def ingested_years() -> set[int]:
 
 
 def main() -> int:
-    if len(sys.argv) > 1 and sys.argv[1] in ("generate", "ingest", "dagster"):
+    if len(sys.argv) > 1 and sys.argv[1] in ("generate", "ingest", "dagster", "export"):
         return child(sys.argv[1:])
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--scale", type=float, default=1.0)
@@ -161,6 +241,10 @@ def main() -> int:
     p.add_argument("--dbt-only", action="store_true", help="skip generation and the ingest timings")
     p.add_argument("--dbt-year", type=int, default=None, help="school year of the one-year rebuild (default: the last)")
     p.add_argument("--top", type=int, default=25, help="how many of the slowest models to list")
+    p.add_argument("--exports", action="store_true", help="after the dbt part, time the open-data export")
+    p.add_argument("--exports-only", action="store_true", help="only time the export of the bench warehouse")
+    p.add_argument("--exports-synthetic", type=int, nargs="?", const=30000, default=None, metavar="ROWS",
+                   help="time the export of synthetic od_* tables, ROWS per dataset and year (default 30000)")
     args = p.parse_args()
     if args.dbt_only:
         args.skip_generate = True
@@ -170,6 +254,20 @@ def main() -> int:
     os.environ["IKMS_DATA_DIR"] = env["IKMS_DATA_DIR"]
     results: dict = {"scale": args.scale, "years": args.years, "machine": {"cpus": os.cpu_count()}}
     print(f"bench data directory: {env['IKMS_DATA_DIR']}", flush=True)
+    if args.exports_only or args.exports_synthetic:
+        warehouse = None
+        if args.exports_synthetic:
+            warehouse = settings.data_dir() / "exports_synthetic.duckdb"
+            warehouse.parent.mkdir(parents=True, exist_ok=True)
+            t0 = time.perf_counter()
+            rows = synthetic_open_data(warehouse, parse_years(args.years), args.exports_synthetic)
+            print(f"== synthetic open_data.od_* tables: {rows:,} rows in {time.perf_counter() - t0:.1f} s", flush=True)
+            results["exports_synthetic_rows"] = rows
+        code = bench_exports(env, results, warehouse)
+        out = Path(env["IKMS_DATA_DIR"]) / "bench_exports.json"
+        out.write_text(json.dumps(results, indent=2))
+        print(f"figures written to {out}")
+        return code
 
     if not args.skip_generate:
         warehouse = settings.warehouse_path()
@@ -201,6 +299,10 @@ def main() -> int:
         results["dbt_full"] = dbt_build("full", ["--full-refresh"], env, args.top)
         print(f"== dbt: one-year rebuild of {year} (the yearly models delete+insert {year} only)", flush=True)
         results["dbt_one_year"] = dbt_build(f"year_{year}", ["--vars", json.dumps({"school_years": [year]})], env, args.top)
+    if args.exports:
+        code = bench_exports(env, results)
+        if code:
+            return code
     out = Path(env["IKMS_DATA_DIR"]) / "bench.json"
     out.write_text(json.dumps(results, indent=2))
     print(f"figures written to {out}")

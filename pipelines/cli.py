@@ -3,11 +3,13 @@
   ikms generate   write the demo country into $IKMS_DATA_DIR/landing
   ikms ingest     materialize the ingest assets (every school-year partition found in landing/) through Dagster
   ikms build      materialize the dbt assets (seeds, staging, intermediate, marts, indicators) through Dagster
-  ikms run        generate (unless the same parameters were already generated), ingest and build: everything
+  ikms run        generate (unless the same parameters were already generated), ingest, build and export: everything
   ikms dev        the Dagster UI (http://127.0.0.1:3000) over the same data directory
   ikms notify     evaluate the reminder rules for a date, send e-mails / e-address outbox messages (--dry-run)
   ikms notify-group  one notification to every institution of a municipality or institution type
   ikms check      run every quality gate (expectations/), write gates.results, build the GE Data Docs
+  ikms export     write the open datasets (CSV, Parquet, datapackage.json, DCAT-AP) to $IKMS_DATA_DIR/open_data
+  ikms publish    publish the open-data exports to a CKAN portal (--url; key from IKMS_CKAN_API_KEY; --dry-run)
   ikms person-check  bulk status of persons (CSV/XLSX of personal codes) on a date; --template writes the XLSX template
 """
 from __future__ import annotations
@@ -117,6 +119,8 @@ def cmd_run(args) -> None:
     t3 = time.perf_counter()
     docs = cmd_reminders_and_docs()
     t4 = time.perf_counter()
+    cmd_export(args)
+    t5 = time.perf_counter()
     _say("")
     _say("Done. Outputs:")
     _say(f"  warehouse (DuckDB):     {settings.warehouse_path()}   raw.*, quarantine.rows, quarantine.file_issues, meta.ingest_files,")
@@ -125,6 +129,7 @@ def cmd_run(args) -> None:
     _say(f"                          results), notify.audit_log (every reminder, sent or dry run)")
     _say(f"  quality-gate Data Docs: {docs}")
     _say(f"  e-address outbox:       {settings.data_dir() / 'outbox' / 'eaddress'}")
+    _say(f"  open data exports:      {settings.data_dir() / 'open_data'}   (manifest.json, catalog.jsonld, <dataset>/)")
     _say(f"  dbt log of the build:   {settings.data_dir() / 'logs' / 'dbt_build.log'}")
     _say(f"  landing files:          {settings.landing_dir()}")
     _say(f"  injected-defect manifest: {settings.landing_dir() / '_manifest' / 'defects.csv'}")
@@ -134,7 +139,7 @@ def cmd_run(args) -> None:
         quarantined = sum(v.get("rows_quarantined", 0) for v in summary.values() if isinstance(v, dict))
         _say(f"  rows read {read:,}, quarantined {quarantined:,}")
     _say(f"  time: generate {t1 - t0:.0f} s, ingest {t2 - t1:.0f} s, dbt build {t3 - t2:.0f} s, "
-         f"reminders and Data Docs {t4 - t3:.0f} s, total {t4 - t0:.0f} s")
+         f"reminders and Data Docs {t4 - t3:.0f} s, open-data export {t5 - t4:.0f} s, total {t5 - t0:.0f} s")
 
 
 def cmd_reminders_and_docs():
@@ -150,6 +155,25 @@ def cmd_reminders_and_docs():
     for rule, counts in sorted((md.get("by_rule") or {}).items()):
         _say(f"    {rule:<20} " + ", ".join(f"{k} {v}" for k, v in sorted(counts.items())))
     return gates.build_data_docs()
+
+
+def cmd_export(args) -> None:
+    """The open datasets from the warehouse's open_data.od_* tables (disclosure-controlled) to
+    $IKMS_DATA_DIR/open_data, through Dagster (asset open_data/exports)."""
+    from pipelines.ingest.runner import export_open_data
+
+    t0 = time.perf_counter()
+    out = settings.data_dir() / "open_data"
+    _say(f"==> exporting the open datasets to {out}")
+    try:
+        md = export_open_data(datasets=getattr(args, "dataset", None) or None, progress=_say)
+    except RuntimeError as e:
+        _say(f"==> export FAILED: {e}")
+        raise SystemExit(1)
+    for name, rows in sorted((md.get("rows_per_dataset") or {}).items()):
+        _say(f"  {name}: {rows:,} rows")
+    _say(f"==> exported {md.get('datasets', 0)} dataset(s), {md.get('files', 0)} files, "
+         f"{md.get('bytes', 0):,} bytes in {time.perf_counter() - t0:.1f} s (manifest: {out / 'manifest.json'})")
 
 
 def cmd_person_check(args) -> None:
@@ -203,6 +227,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="build even though the raw data failed error-severity quality gates")
     p = sub.add_parser("check", help="run every quality gate (expectations/) and build the GE Data Docs")
     p.add_argument("--years", type=parse_years, default=None, help="school years of the raw tables (default: all)")
+    p = sub.add_parser("export", help="write the open datasets to $IKMS_DATA_DIR/open_data")
+    p.add_argument("--dataset", action="append", default=None,
+                   help="a dataset name, number or model (repeatable; default: every dataset)")
     p = sub.add_parser("dev")
     p.add_argument("--port", type=int, default=3000)
     from pipelines.persons.command import HELP as _PERSON_HELP, add_arguments as _person_arguments
@@ -211,12 +238,15 @@ def main(argv: list[str] | None = None) -> int:
     from pipelines.notify.cli import add_commands as _notify_commands
 
     _notify_commands(sub)  # notify, notify-group (they set args.handler)
+    from pipelines.open_data.publish import add_command as _publish_command
+
+    _publish_command(sub)  # publish (sets args.handler)
     args = parser.parse_args(argv)
     if getattr(args, "handler", None):
         args.handler(args)
         return 0
     {"generate": cmd_generate, "ingest": cmd_ingest, "build": cmd_build, "run": cmd_run,
-     "dev": cmd_dev, "person-check": cmd_person_check, "check": cmd_check}[args.command](args)
+     "dev": cmd_dev, "export": cmd_export, "person-check": cmd_person_check, "check": cmd_check}[args.command](args)
     return 0
 
 

@@ -271,6 +271,30 @@ def notify(as_of=None, dry_run: bool = False, progress=print) -> dict:
     return {k: v.value for k, v in mats[-1].metadata.items()} if mats else {}
 
 
+def export_open_data(datasets: list[str] | None = None, progress=print) -> dict:
+    """Materialize open_data/exports through Dagster (the open datasets as CSV, Parquet, datapackage.json and
+    DCAT-AP in $IKMS_DATA_DIR/open_data). Returns the asset's metadata; raises RuntimeError with the reason when
+    the export failed (e.g. an open_data.od_* table missing)."""
+    import dagster as dg
+
+    from pipelines.defs.ingest.resources import DuckDBWarehouse
+    from pipelines.defs.open_data.assets import KEY, exports
+
+    instance = dg.DagsterInstance.from_config(str(dagster_home()))
+    config = {"datasets": datasets} if datasets else {}
+    result = dg.materialize([exports], instance=instance, resources={"warehouse": DuckDBWarehouse()},
+                            raise_on_error=False, tags={"ikms/trigger": "runner"},
+                            run_config={"ops": {KEY.to_python_identifier(): {"config": config}},
+                                        "loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+    for ev in result.all_events:
+        if ev.event_type_value == "STEP_FAILURE":
+            err = ev.event_specific_data.error
+            cause = err.cause if err is not None and err.cause is not None else err
+            raise RuntimeError(f"open_data/exports failed: {(cause.message or '').strip() if cause else ''}")
+    mats = result.asset_materializations_for_node(KEY.to_python_identifier())
+    return {k: v.value for k, v in mats[-1].metadata.items()} if mats else {}
+
+
 def _count_events(result, counts: dict, failures: list[str], say) -> None:
     import dagster as dg
 

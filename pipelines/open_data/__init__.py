@@ -1,0 +1,1 @@
+"""The 12 open datasets: definitions (open_data/), disclosure control, exports and the CKAN publisher."""

@@ -1,0 +1,131 @@
+"""Bounds an attacker can put on unknown (suppressed) counts from published totals: every relation group states
+parent = sum of children, counts are >= 0; min and max of each target cell by linear programming (scipy HiGHS),
+one small LP system per connected component of the unknowns. Shared by disclosure control (sdc.py, to repair
+what the group rules miss) and the differencing attack (attack.py)."""
+from __future__ import annotations
+
+import numpy as np
+import polars as pl
+from scipy.optimize import linprog
+from scipy.sparse import coo_matrix, csr_matrix
+from scipy.sparse.csgraph import connected_components
+
+
+def system(groups: pl.DataFrame, known: np.ndarray, values: np.ndarray) -> tuple[csr_matrix, np.ndarray, np.ndarray]:
+    """The equations over the unknown cells: (A, b, unknown cell ids) with A x = b, rows = groups holding at
+    least one unknown."""
+    unk_cells = np.flatnonzero(~known)
+    var_of = np.full(len(known), -1)
+    var_of[unk_cells] = np.arange(len(unk_cells))
+    g = groups["group_id"].to_numpy()
+    cell = groups["cell_id"].to_numpy()
+    coef = np.where(groups["is_parent"].to_numpy(), 1.0, -1.0)
+    n_groups = int(g.max()) + 1 if len(g) else 0
+    kn = known[cell]
+    b = -np.bincount(g[kn], weights=coef[kn] * values[cell[kn]], minlength=n_groups)
+    unk = ~kn
+    a = coo_matrix((coef[unk], (g[unk], var_of[cell[unk]])), shape=(n_groups, len(unk_cells))).tocsr()
+    has = np.bincount(g[unk], minlength=n_groups) > 0
+    return a[has], b[has], unk_cells
+
+
+def _lp(a: csr_matrix, b: np.ndarray, n: int, j: int, sign: float) -> tuple[float, np.ndarray | None]:
+    """Min (sign 1) or max (sign -1) of variable j; returns (value, the optimal point or None if unbounded)."""
+    c = np.zeros(n)
+    c[j] = sign
+    r = linprog(c, A_eq=a, b_eq=b, bounds=(0, None), method="highs")
+    if r.status == 0:
+        return sign * r.fun, r.x
+    if r.status == 3:  # unbounded
+        return np.inf, None
+    raise RuntimeError(f"LP failed ({r.message}): the published equations are inconsistent")
+
+
+def bounds(groups: pl.DataFrame, known: np.ndarray, values: np.ndarray, targets: np.ndarray,
+           enough: np.ndarray | None = None, truth: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(lo, hi) per cell (NaN where not a target) of every unknown target cell, given the known cells' values.
+    A target in no equation gets [0, inf). With `enough` (a width per cell), a target stops being solved once two
+    feasible points (LP optima met so far, or `truth`, the real values) already differ by that much: lo/hi are
+    then an inner interval that proves the width; fewer LPs, the same verdict for `hi - lo < enough`."""
+    n = len(known)
+    lo = np.full(n, np.nan)
+    hi = np.full(n, np.nan)
+    targets = targets & ~known
+    if not targets.any():
+        return lo, hi
+    lo[targets], hi[targets] = 0.0, np.inf
+    if groups.height == 0:
+        return lo, hi
+    a, b, unk_cells = system(groups, known, values)
+    if a.shape[0] == 0:
+        return lo, hi
+    _, comp = connected_components(a.T @ a, directed=False)
+    var_of = np.full(n, -1)
+    var_of[unk_cells] = np.arange(len(unk_cells))
+    a_csc = a.tocsc()
+    for k in np.unique(comp[var_of[np.flatnonzero(targets)]]):
+        vars_k = np.flatnonzero(comp == k)
+        rows_k = np.unique(a_csc[:, vars_k].nonzero()[0])
+        if len(rows_k) == 0:
+            continue
+        a_k = a[rows_k][:, vars_k]
+        b_k = b[rows_k]
+        cells_k = unk_cells[vars_k]
+        seen_lo = np.full(len(vars_k), np.inf)
+        seen_hi = np.full(len(vars_k), -np.inf)
+        if truth is not None:
+            seen_lo = np.minimum(seen_lo, truth[cells_k])
+            seen_hi = np.maximum(seen_hi, truth[cells_k])
+        need = enough[cells_k] if enough is not None else np.full(len(vars_k), np.inf)
+        if enough is not None and len(vars_k) > 8:
+            # a few random directions first: their optima are feasible points that spread most variables at
+            # once, so most targets are proven wide without an LP of their own (seeded: deterministic)
+            rng = np.random.default_rng(len(vars_k))
+            for _ in range(4):
+                r = linprog(rng.normal(size=len(vars_k)), A_eq=a_k, b_eq=b_k, bounds=(0, None), method="highs")
+                if r.status == 0:
+                    seen_lo, seen_hi = np.minimum(seen_lo, r.x), np.maximum(seen_hi, r.x)
+
+        if enough is not None:
+            # push all unproven targets at once (max, then min of their sum): one LP pair often proves many
+            for _ in range(3):
+                open_t = targets[cells_k] & (seen_hi - seen_lo < need)
+                if open_t.sum() < 4:
+                    break
+                before = open_t.sum()
+                for sign in (-1.0, 1.0):
+                    r = linprog(sign * open_t.astype(float), A_eq=a_k, b_eq=b_k, bounds=(0, None), method="highs")
+                    if r.status == 0:
+                        seen_lo, seen_hi = np.minimum(seen_lo, r.x), np.maximum(seen_hi, r.x)
+                if (targets[cells_k] & (seen_hi - seen_lo < need)).sum() > 0.8 * before:
+                    break
+
+        def wide(j: int) -> bool:
+            return seen_hi[j] - seen_lo[j] >= need[j]
+
+        for j in np.flatnonzero(targets[cells_k]):
+            lo_j = hi_j = None
+            if not wide(j):
+                lo_j, x = _lp(a_k, b_k, len(vars_k), j, 1.0)
+                if x is not None:
+                    seen_lo, seen_hi = np.minimum(seen_lo, x), np.maximum(seen_hi, x)
+            if not wide(j):
+                hi_j, x = _lp(a_k, b_k, len(vars_k), j, -1.0)
+                if x is not None:
+                    seen_lo, seen_hi = np.minimum(seen_lo, x), np.maximum(seen_hi, x)
+            lo[cells_k[j]] = seen_lo[j] if lo_j is None else lo_j
+            hi[cells_k[j]] = seen_hi[j] if hi_j is None else hi_j
+    return lo, hi
+
+
+def pinned(groups: pl.DataFrame, known: np.ndarray, values: np.ndarray, targets: np.ndarray,
+           threshold: np.ndarray, public_known: np.ndarray, truth: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Targets pinned within the threshold (hi - lo < threshold) by what is known, excluding those whose bounds
+    the public cells alone (public_known) already give. Returns (leak mask, lo, hi)."""
+    lo, hi = bounds(groups, known, values, targets, enough=threshold.astype(float), truth=truth)
+    leak = targets & ~known & ((hi - lo) < threshold)
+    if leak.any():
+        lo_p, hi_p = bounds(groups, public_known, values, leak)
+        same = (np.abs(lo_p - lo) < 1e-6) & (np.abs(hi_p - hi) < 1e-6)
+        leak &= ~same
+    return leak, lo, hi
