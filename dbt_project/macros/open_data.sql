@@ -96,3 +96,27 @@
         and (e.programme_kind <> 'PROFESIONALA' or e.course is not null)
     group by all
 {%- endmacro %}
+
+{# Datasets 5, 6, 7: learners per programme at every level, from the same base rows as the learner datasets of
+   the same programme kinds (od_enrolments), so institution total = sum over programmes = the total there. #}
+{% macro od_programme_cells(kinds) %}
+with base as (
+    select school_year, municipality_code, institution_id,
+        programme_code as programmas_kods
+    from ({{ od_enrolments(kinds) }})
+),
+c as (
+    {{ od_cube('base', ['programmas_kods'], 'count(*) as izglitojamo_skaits') }}
+),
+cells as (
+    select
+        {{ od_geography() }},
+        c.programmas_kods,
+        p.programme_name as programma,
+        cast(c.izglitojamo_skaits as bigint) as izglitojamo_skaits
+    from c
+    {{ od_geography_joins() }}
+    left join {{ ref('dim_programmes') }} as p on p.programme_code = c.programmas_kods
+)
+select * from cells
+{% endmacro %}
