@@ -55,7 +55,8 @@ lock:
 	$(BIN)/uv pip compile pyproject.toml --extra test --python-version 3.11 -o requirements.lock
 
 # System packages, each installed only when missing: PostgreSQL's server binaries for the CKAN portal's private
-# cluster (Debian's own main cluster is not created), and pg_config + gcc to build psycopg2 for CKAN.
+# cluster (Debian's own main cluster is not created), pg_config + gcc to build psycopg2 for CKAN, and Debian's
+# chromium + chromium-driver, the real browser the dashboard tests drive (nothing downloads a browser).
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 system-deps:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then \
@@ -67,6 +68,10 @@ system-deps:
 	@if ! command -v pg_config >/dev/null 2>&1 || ! command -v gcc >/dev/null 2>&1; then \
 	  echo "==> installing libpq-dev and gcc (apt-get)"; \
 	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libpq-dev gcc; \
+	fi
+	@if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null 2>&1; then \
+	  echo "==> installing Chromium and its chromedriver for the dashboard tests (apt-get)"; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; \
 	fi
 
 # The local CKAN portal for tests and demos (ckan/README.md): its own venv .venv-ckan from ckan/requirements.lock

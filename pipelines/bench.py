@@ -8,6 +8,7 @@ the people who plan the work.
     python -m pipelines.bench --skip-generate --dbt-only        # only the dbt part, on the data already there
     python -m pipelines.bench --exports-only                    # only the open-data export of the bench warehouse
     python -m pipelines.bench --exports-synthetic               # the export of synthetic od_* tables (no build)
+    python -m pipelines.bench --dashboards-synthetic            # the dashboard site of a synthetic warehouse
 
 Flags:
   --scale S / --years A-B / --seed N   the demo country generated (default 1.0, 2015-2024, 20241)
@@ -23,6 +24,11 @@ Flags:
                                        columns, ROWS rows per dataset and school year (default 30000: ~3x the
                                        largest dataset at scale 1.0) for every year of --years, in
                                        bench/exports_synthetic.duckdb: the export's cost without building a country
+  --dashboards-only                    only time the dashboard site built from the bench warehouse
+  --dashboards-synthetic [N]           time the dashboard site of a synthetic warehouse (dashboards/synthetic.py):
+                                       N institutions (default 1400, the national scale) x 43 municipalities x
+                                       --years x every catalogue indicator with its dimensions; prints build seconds
+                                       and page weights against the budget of dashboards/bench.py
 
 The dbt part first ingests every school year of --years through Dagster (untimed, skipped for years already in
 meta.ingest_files), then runs `dbt build --full-refresh` (every seed, model and test, all years) and
@@ -245,7 +251,19 @@ def main() -> int:
     p.add_argument("--exports-only", action="store_true", help="only time the export of the bench warehouse")
     p.add_argument("--exports-synthetic", type=int, nargs="?", const=30000, default=None, metavar="ROWS",
                    help="time the export of synthetic od_* tables, ROWS per dataset and year (default 30000)")
+    p.add_argument("--dashboards-only", action="store_true", help="only time the dashboard site of the bench warehouse")
+    p.add_argument("--dashboards-synthetic", type=int, nargs="?", const=1400, default=None, metavar="N",
+                   help="time the dashboard site of a synthetic warehouse with N institutions (default 1400)")
     args = p.parse_args()
+    if args.dashboards_only or args.dashboards_synthetic:
+        from dashboards.bench import main as dashboards_bench
+
+        extra = ["--years", args.years]
+        if args.dashboards_only:
+            extra += ["--warehouse", str(settings.data_dir() / "bench" / "warehouse.duckdb")]
+        else:
+            extra += ["--institutions", str(args.dashboards_synthetic)]
+        return dashboards_bench(extra)
     if args.dbt_only:
         args.skip_generate = True
 

@@ -9,6 +9,7 @@
   ikms notify-group  one notification to every institution of a municipality or institution type
   ikms check      run every quality gate (expectations/), write gates.results, build the GE Data Docs
   ikms export     write the open datasets (CSV, Parquet, datapackage.json, DCAT-AP) to $IKMS_DATA_DIR/open_data
+  ikms dashboards build the offline Plotly dashboard site in $IKMS_DATA_DIR/dashboards (--internal, --serve)
   ikms publish    publish the open-data exports to a CKAN portal (--url; key from IKMS_CKAN_API_KEY; --dry-run)
   ikms person-check  bulk status of persons (CSV/XLSX of personal codes) on a date; --template writes the XLSX template
 """
@@ -121,6 +122,8 @@ def cmd_run(args) -> None:
     t4 = time.perf_counter()
     cmd_export(args)
     t5 = time.perf_counter()
+    cmd_dashboards(argparse.Namespace(internal=False, out=None, serve=None, boundaries=None, bench=False))
+    t6 = time.perf_counter()
     _say("")
     _say("Done. Outputs:")
     _say(f"  warehouse (DuckDB):     {settings.warehouse_path()}   raw.*, quarantine.rows, quarantine.file_issues, meta.ingest_files,")
@@ -130,6 +133,7 @@ def cmd_run(args) -> None:
     _say(f"  quality-gate Data Docs: {docs}")
     _say(f"  e-address outbox:       {settings.data_dir() / 'outbox' / 'eaddress'}")
     _say(f"  open data exports:      {settings.data_dir() / 'open_data'}   (manifest.json, catalog.jsonld, <dataset>/)")
+    _say(f"  dashboards:             {settings.data_dir() / 'dashboards' / 'index.html'}   (open in a browser; `ikms dashboards --serve`)")
     _say(f"  dbt log of the build:   {settings.data_dir() / 'logs' / 'dbt_build.log'}")
     _say(f"  landing files:          {settings.landing_dir()}")
     _say(f"  injected-defect manifest: {settings.landing_dir() / '_manifest' / 'defects.csv'}")
@@ -139,7 +143,8 @@ def cmd_run(args) -> None:
         quarantined = sum(v.get("rows_quarantined", 0) for v in summary.values() if isinstance(v, dict))
         _say(f"  rows read {read:,}, quarantined {quarantined:,}")
     _say(f"  time: generate {t1 - t0:.0f} s, ingest {t2 - t1:.0f} s, dbt build {t3 - t2:.0f} s, "
-         f"reminders and Data Docs {t4 - t3:.0f} s, open-data export {t5 - t4:.0f} s, total {t5 - t0:.0f} s")
+         f"reminders and Data Docs {t4 - t3:.0f} s, open-data export {t5 - t4:.0f} s, dashboards {t6 - t5:.0f} s, "
+         f"total {t6 - t0:.0f} s")
 
 
 def cmd_reminders_and_docs():
@@ -174,6 +179,55 @@ def cmd_export(args) -> None:
         _say(f"  {name}: {rows:,} rows")
     _say(f"==> exported {md.get('datasets', 0)} dataset(s), {md.get('files', 0)} files, "
          f"{md.get('bytes', 0):,} bytes in {time.perf_counter() - t0:.1f} s (manifest: {out / 'manifest.json'})")
+
+
+def cmd_dashboards(args) -> None:
+    """The static dashboard site from the warehouse (asset dashboards/site through Dagster); --bench builds it
+    directly (no Dagster) and prints seconds and page sizes; --serve serves it on http://127.0.0.1:PORT."""
+    from pathlib import Path
+
+    from pipelines.defs.dashboards.assets import default_out_dir
+
+    edition = "internal" if args.internal else "public"
+    out = Path(args.out).resolve() if args.out else default_out_dir(edition)
+    t0 = time.perf_counter()
+    _say(f"==> building the {edition} dashboard site in {out}")
+    if args.bench:
+        from dashboards.build import build_site
+        from dashboards.bench import print_summary
+
+        import os
+
+        boundaries = args.boundaries or os.environ.get("IKMS_MUNICIPALITY_BOUNDARIES")
+        summary = build_site(settings.warehouse_path(), out, edition=edition,
+                             boundaries=Path(boundaries) if boundaries else None, progress=_say)
+        print_summary(summary)
+    else:
+        from pipelines.ingest.runner import build_dashboards
+
+        try:
+            md = build_dashboards(edition=edition, out_dir=str(out), boundaries=args.boundaries, progress=_say)
+        except RuntimeError as e:
+            _say(f"==> dashboards FAILED: {e}")
+            raise SystemExit(1)
+        _say(f"==> {md.get('pages', 0)} pages, {md.get('bytes', 0):,} bytes in {time.perf_counter() - t0:.1f} s: "
+             f"{out / 'index.html'}")
+    if args.serve is not None:
+        serve(out, args.serve)
+
+
+def serve(directory, port: int = 8000) -> None:
+    """Serve a built site on http://127.0.0.1:port until Ctrl-C (the site also works opened from disk)."""
+    import functools
+    import http.server
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", port), handler) as httpd:
+        _say(f"==> serving {directory} on http://127.0.0.1:{port}/ (Ctrl-C stops)")
+        try:
+            httpd.serve_forever()
+        except KeyboardInterrupt:
+            pass
 
 
 def cmd_person_check(args) -> None:
@@ -230,6 +284,16 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("export", help="write the open datasets to $IKMS_DATA_DIR/open_data")
     p.add_argument("--dataset", action="append", default=None,
                    help="a dataset name, number or model (repeatable; default: every dataset)")
+    p = sub.add_parser("dashboards", help="build the offline Plotly dashboard site in $IKMS_DATA_DIR/dashboards")
+    p.add_argument("--internal", action="store_true",
+                   help="the internal edition (unsuppressed values, bannered; default out: $IKMS_DATA_DIR/dashboards-internal)")
+    p.add_argument("--out", default=None, help="output directory (default $IKMS_DATA_DIR/dashboards)")
+    p.add_argument("--serve", type=int, nargs="?", const=8000, default=None, metavar="PORT",
+                   help="after building, serve the site on http://127.0.0.1:PORT (default 8000)")
+    p.add_argument("--boundaries", default=None,
+                   help="GeoJSON of the 43 municipalities (property municipality_code) for a true choropleth "
+                        "(default: env IKMS_MUNICIPALITY_BOUNDARIES)")
+    p.add_argument("--bench", action="store_true", help="build without Dagster and print seconds and page sizes")
     p = sub.add_parser("dev")
     p.add_argument("--port", type=int, default=3000)
     from pipelines.persons.command import HELP as _PERSON_HELP, add_arguments as _person_arguments
@@ -246,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
         args.handler(args)
         return 0
     {"generate": cmd_generate, "ingest": cmd_ingest, "build": cmd_build, "run": cmd_run,
-     "dev": cmd_dev, "export": cmd_export, "person-check": cmd_person_check, "check": cmd_check}[args.command](args)
+     "dev": cmd_dev, "export": cmd_export, "dashboards": cmd_dashboards, "person-check": cmd_person_check, "check": cmd_check}[args.command](args)
     return 0
 
 

@@ -1,5 +1,11 @@
-"""A small export tree in the layout of the open-data exports (brief §4), written from the definitions, for the
-publisher's tests until they run on the real exports (pipelines.open_data.export):
+"""Export trees for the publisher's tests.
+
+`write_exports`: the real exporter (pipelines.open_data.export.export_all) run over small synthetic
+open_data.od_* tables with the catalogue's columns (pipelines.bench.synthetic_open_data): real CSV, Parquet,
+datapackage.json, dcat.jsonld, catalog.jsonld and manifest.json, without building a country. The integration
+tests against the real portal use it.
+
+`write_tree`: a quicker placeholder tree in the same layout, for the unit tests with an in-memory portal:
 
   open_data/<name>/<name>_<YYYY-YYYY>.csv and .parquet per school year, <name>/datapackage.json,
   <name>/dcat.jsonld, open_data/catalog.jsonld, open_data/manifest.json
@@ -76,6 +82,18 @@ def write_tree(data_dir: Path, datasets: list[str] | None = None, periods: tuple
     (root / "catalog.jsonld").write_text(json.dumps({"@type": "dcat:Catalog"}) + "\n", encoding="utf-8")
     (root / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return manifest
+
+
+def write_exports(data_dir: Path, datasets: list[str] | None = None, years: tuple[int, ...] = (2021, 2022, 2023),
+                  rows_per_year: int = 8) -> dict:
+    """The real exports of synthetic od_* tables under data_dir/open_data; returns the manifest."""
+    from pipelines.bench import synthetic_open_data
+    from pipelines.open_data.export import export_all
+
+    source = data_dir / "od_synthetic.duckdb"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    synthetic_open_data(source, list(years), rows_per_year)
+    return export_all(warehouse=source, out_dir=data_dir / "open_data", datasets=datasets, progress=lambda m: None)
 
 
 def write_gate_results(warehouse: Path, *, failing: bool = False) -> None:

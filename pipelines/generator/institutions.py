@@ -70,15 +70,18 @@ def _old_unit_from_address(address: pl.Expr) -> pl.Expr:
 
 
 def _post_reform(address_old: pl.Expr, old_kind: pl.Expr, new_name_upper: pl.Expr, new_kind: pl.Expr) -> pl.Expr:
-    """Pre-reform register text -> post-reform: the old novads becomes the new one; a former republic city
-    that is now part of a novads gets the novads appended."""
-    replaced = address_old.str.replace(r", [^,]+ NOVADS(, LV-[0-9]{4})$", ", " + "\u0000" + "$1")
+    """Pre-reform register text -> post-reform: the old novads named in the address becomes the new one; an
+    address with no novads in it (a city, or a school of a former novads whose address names only a town) gets the
+    new novads inserted before the postcode."""
+    named_novads = r", [^,]+ NOVADS(, LV-[0-9]{4})$"
+    insert = (address_old.str.replace(r"(, LV-[0-9]{4})$", ", " + "\u0000" + "$1")
+              .str.replace("\u0000", new_name_upper, literal=True))
     return (
-        pl.when(old_kind == "novads")
-        .then(pl.concat_str([replaced.str.split("\u0000").list.first(), new_name_upper,
-                             replaced.str.split("\u0000").list.last()]))
-        .when(new_kind == "novads")
-        .then(address_old.str.replace(r"(, LV-[0-9]{4})$", ", " + "\u0000" + "$1").str.replace("\u0000", new_name_upper, literal=True))
+        pl.when((old_kind == "novads") & address_old.str.contains(named_novads))
+        .then(address_old.str.replace(named_novads, ", " + "\u0000" + "$1")
+              .str.replace("\u0000", new_name_upper, literal=True))
+        .when((new_kind == "novads") | (old_kind == "novads"))
+        .then(insert)
         .otherwise(address_old)
     )
 

@@ -295,6 +295,31 @@ def export_open_data(datasets: list[str] | None = None, progress=print) -> dict:
     return {k: v.value for k, v in mats[-1].metadata.items()} if mats else {}
 
 
+def build_dashboards(edition: str = "public", out_dir: str | None = None, boundaries: str | None = None,
+                     progress=print) -> dict:
+    """Materialize dashboards/site through Dagster (the static Plotly site in $IKMS_DATA_DIR/dashboards, or
+    out_dir). Returns the asset's metadata; raises RuntimeError with the reason when the build failed."""
+    import dagster as dg
+
+    from pipelines.defs.dashboards.assets import KEY, site
+    from pipelines.defs.ingest.resources import DuckDBWarehouse
+
+    instance = dg.DagsterInstance.from_config(str(dagster_home()))
+    config = {"edition": edition, **({"out_dir": out_dir} if out_dir else {}),
+              **({"boundaries": boundaries} if boundaries else {})}
+    result = dg.materialize([site], instance=instance, resources={"warehouse": DuckDBWarehouse()},
+                            raise_on_error=False, tags={"ikms/trigger": "runner"},
+                            run_config={"ops": {KEY.to_python_identifier(): {"config": config}},
+                                        "loggers": {"console": {"config": {"log_level": "WARNING"}}}})
+    for ev in result.all_events:
+        if ev.event_type_value == "STEP_FAILURE":
+            err = ev.event_specific_data.error
+            cause = err.cause if err is not None and err.cause is not None else err
+            raise RuntimeError(f"dashboards/site failed: {(cause.message or '').strip() if cause else ''}")
+    mats = result.asset_materializations_for_node(KEY.to_python_identifier())
+    return {k: v.value for k, v in mats[-1].metadata.items()} if mats else {}
+
+
 def _count_events(result, counts: dict, failures: list[str], say) -> None:
     import dagster as dg
 

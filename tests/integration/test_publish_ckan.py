@@ -3,7 +3,9 @@ resources, downloads byte-identical to the exports, a second publish changes not
 exactly its resource, a bad key writes nothing, and a portal stopped in the middle of a publish is completed by
 the next publish without duplicates.
 
-The exports are a small tree in the exports' layout written from the definitions (tests/open_data_tree.py)."""
+The exports are the real exporter's output (CSV, Parquet, datapackage.json, dcat.jsonld, catalog, manifest) over
+small synthetic od_* tables (tests/open_data_tree.py::write_exports): the files the portal must serve back byte
+for byte are the files `ikms export` writes."""
 from __future__ import annotations
 
 import hashlib
@@ -21,7 +23,7 @@ from pipelines.open_data import audit
 from pipelines.open_data import catalogue as cat_mod
 from pipelines.open_data import publish as P
 from tests.integration.conftest import DATA_DIR, load_portal_module
-from tests.open_data_tree import replace_file, write_gate_results, write_tree
+from tests.open_data_tree import replace_file, write_exports, write_gate_results
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("ckan")]
 TIMEOUT = 60
@@ -65,7 +67,7 @@ def _publish(url: str, data_dir: Path, **kw) -> P.Report:
 @pytest.fixture(scope="module")
 def site(ckan_portal, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("publish")
-    write_tree(data_dir)
+    write_exports(data_dir)
     write_gate_results(data_dir / "warehouse.duckdb")
     return ckan_portal, data_dir
 
@@ -209,7 +211,7 @@ def test_portal_stopped_in_the_middle_then_the_next_publish_completes(tmp_path, 
                                      template=template if (template / "state.json").exists() else None)
     try:
         data_dir = tmp_path / "data"
-        write_tree(data_dir, datasets=[d.name for d in cat_mod.load().datasets[:3]])  # all 12: see the tests above
+        write_exports(data_dir, datasets=[d.name for d in cat_mod.load().datasets[:3]])  # all 12: see the tests above
         write_gate_results(data_dir / "warehouse.duckdb")
         monkeypatch.setenv("IKMS_CKAN_API_KEY", portal.api_token)
         writes: list = []

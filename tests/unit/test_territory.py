@@ -182,3 +182,34 @@ def test_viis_classifiers_seed():
     izm = pl.read_csv(REFERENCE_DIR / "izm_general_schools_2020-21.csv", infer_schema=False)
     assert set(viis["Veids"]) | set(izm["Iestādes veids"]) == by["IESTADES_VEIDS"]
     assert set(viis["Tips"]) | set(izm["Iestādes tips"]) == by["IESTADES_TIPS"]
+
+
+def test_post_reform_address_names_the_new_unit_once():
+    """A school of a former novads whose address names only a town got the whole address twice (the novads
+    pattern did not match, so split/first/last returned the whole text on both sides)."""
+    from pipelines.generator.institutions import _post_reform
+
+    df = pl.DataFrame({
+        "a": ["MADONAS IELA 48, JĒKABPILS, LV-5202", "SKOLAS IELA 1, AGLONA, AGLONAS NOVADS, LV-5304",
+              "ALEJAS IELA 16, LIEPĀJA, LV-3401", "IELA 2, OGRE, LV-5001"],
+        "old_kind": ["novads", "novads", "city", "city"],
+        "new": ["JĒKABPILS NOVADS", "PREIĻU NOVADS", "LIEPĀJA", "OGRES NOVADS"],
+        "new_kind": ["novads", "novads", "city", "novads"],
+    })
+    got = df.select(_post_reform(pl.col("a"), pl.col("old_kind"), pl.col("new"), pl.col("new_kind"))).to_series()
+    assert got.to_list() == [
+        "MADONAS IELA 48, JĒKABPILS, JĒKABPILS NOVADS, LV-5202",
+        "SKOLAS IELA 1, AGLONA, PREIĻU NOVADS, LV-5304",
+        "ALEJAS IELA 16, LIEPĀJA, LV-3401",
+        "IELA 2, OGRE, OGRES NOVADS, LV-5001",
+    ]
+
+
+def test_generated_addresses_name_one_postcode():
+    """Every reference institution's post-reform address holds exactly one postcode."""
+    from pipelines.generator.institutions import load_reference
+
+    ref = load_reference()
+    col = "address_new" if "address_new" in ref.columns else "address"
+    counts = ref.select(pl.col(col).str.count_matches(r"LV-[0-9]{4}")).to_series()
+    assert counts.max() == 1, ref.filter(counts != 1).select(col).head(3)
