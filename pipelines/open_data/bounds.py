@@ -15,9 +15,10 @@ from scipy.sparse import coo_matrix, csr_matrix
 from scipy.sparse.csgraph import connected_components
 
 
-def system(groups: pl.DataFrame, known: np.ndarray, values: np.ndarray) -> tuple[csr_matrix, np.ndarray, np.ndarray]:
-    """The equations over the unknown cells: (A, b, unknown cell ids) with A x = b, rows = groups holding at
-    least one unknown."""
+def system(groups: pl.DataFrame, known: np.ndarray, values: np.ndarray
+           ) -> tuple[csr_matrix, np.ndarray, np.ndarray, np.ndarray]:
+    """The equations over the unknown cells: (A, b, unknown cell ids, group id of each row) with A x = b, rows =
+    groups holding at least one unknown."""
     unk_cells = np.flatnonzero(~known)
     var_of = np.full(len(known), -1)
     var_of[unk_cells] = np.arange(len(unk_cells))
@@ -30,7 +31,7 @@ def system(groups: pl.DataFrame, known: np.ndarray, values: np.ndarray) -> tuple
     unk = ~kn
     a = coo_matrix((coef[unk], (g[unk], var_of[cell[unk]])), shape=(n_groups, len(unk_cells))).tocsr()
     has = np.bincount(g[unk], minlength=n_groups) > 0
-    return a[has], b[has], unk_cells
+    return a[has], b[has], unk_cells, np.flatnonzero(has)
 
 # LP optima are floats: an interval of width exactly the threshold may come back as 4.9999999
 TOL = 1e-6
@@ -81,13 +82,20 @@ class _Component:
         value, x = self.solve(c)
         return sign * value, x
 
+    def binding_rows(self) -> np.ndarray:
+        """Rows with a non-zero dual at the last optimum: the equations that hold the optimum where it is."""
+        return np.flatnonzero(np.abs(np.asarray(self.h.getSolution().row_dual)) > 1e-9)
+
 
 def bounds(groups: pl.DataFrame, known: np.ndarray, values: np.ndarray, targets: np.ndarray,
-           enough: np.ndarray | None = None, truth: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+           enough: np.ndarray | None = None, truth: np.ndarray | None = None,
+           binding: list | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(lo, hi) per cell (NaN where not a target) of every unknown target cell, given the known cells' values.
     A target in no equation gets [0, inf). With `enough` (a width per cell), a target stops being solved once two
     feasible points (LP optima met so far, or `truth`, the real values) already differ by that much: lo/hi are
-    then an inner interval that proves the width; fewer LPs, the same verdict for `hi - lo < enough`."""
+    then an inner interval that proves the width; fewer LPs, the same verdict for `hi - lo < enough`.
+    With `binding` (a list, with `enough`), each target found narrower than `enough` appends
+    (cell ids, group ids) of the equations binding its min or max: where more suppression would widen it."""
     n = len(known)
     lo = np.full(n, np.nan)
     hi = np.full(n, np.nan)
@@ -97,7 +105,7 @@ def bounds(groups: pl.DataFrame, known: np.ndarray, values: np.ndarray, targets:
     lo[targets], hi[targets] = 0.0, np.inf
     if groups.height == 0:
         return lo, hi
-    a, b, unk_cells = system(groups, known, values)
+    a, b, unk_cells, row_group = system(groups, known, values)
     if a.shape[0] == 0:
         return lo, hi
     _, comp = connected_components(a.T @ a, directed=False)
@@ -147,14 +155,22 @@ def bounds(groups: pl.DataFrame, known: np.ndarray, values: np.ndarray, targets:
 
         for j in np.flatnonzero(targets[cells_k]):
             lo_j = hi_j = None
+            rows_j = []
             if not wide(j):
                 lo_j, x = lp.extreme(j, 1.0)
+                if binding is not None:
+                    rows_j.append(lp.binding_rows())
                 if x is not None:
                     seen_lo, seen_hi = np.minimum(seen_lo, x), np.maximum(seen_hi, x)
             if not wide(j):
                 hi_j, x = lp.extreme(j, -1.0)
+                if binding is not None:
+                    rows_j.append(lp.binding_rows())
                 if x is not None:
                     seen_lo, seen_hi = np.minimum(seen_lo, x), np.maximum(seen_hi, x)
+                if binding is not None and not wide(j):
+                    gids = np.unique(row_group[rows_k[np.concatenate(rows_j)]])
+                    binding.append((np.full(len(gids), cells_k[j]), gids))
             lo[cells_k[j]] = seen_lo[j] if lo_j is None else lo_j
             hi[cells_k[j]] = seen_hi[j] if hi_j is None else hi_j
     return lo, hi
@@ -162,7 +178,7 @@ def bounds(groups: pl.DataFrame, known: np.ndarray, values: np.ndarray, targets:
 
 def pinned(groups: pl.DataFrame, known: np.ndarray, values: np.ndarray, targets: np.ndarray,
            threshold: np.ndarray, public_known: np.ndarray, truth: np.ndarray | None = None,
-           hops: int = HOPS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+           hops: int = HOPS, binding: list | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Targets pinned within the threshold (hi - lo < threshold) by what is known, excluding those whose bounds
     the public cells alone (public_known) already give. Returns (leak mask, lo, hi).
 
@@ -170,7 +186,7 @@ def pinned(groups: pl.DataFrame, known: np.ndarray, values: np.ndarray, targets:
     the whole population (where nearly every cell is unknown: one LP over the whole country per cell, minutes at
     scale 1.0). Fewer equations only widen an interval, so a local interval equal to the full one proves the
     global public-only interval equal too: a cell is never excused wrongly, at worst suppressed once more."""
-    lo, hi = bounds(groups, known, values, targets, enough=threshold.astype(float), truth=truth)
+    lo, hi = bounds(groups, known, values, targets, enough=threshold.astype(float), truth=truth, binding=binding)
     leak = targets & ~known & ((hi - lo) < threshold - TOL)
     if leak.any():
         local = _near(groups, leak, hops)
