@@ -275,48 +275,39 @@ def export_open_data(datasets: list[str] | None = None, progress=print) -> dict:
     """Materialize open_data/exports through Dagster (the open datasets as CSV, Parquet, datapackage.json and
     DCAT-AP in $IKMS_DATA_DIR/open_data). Returns the asset's metadata; raises RuntimeError with the reason when
     the export failed (e.g. an open_data.od_* table missing)."""
-    import dagster as dg
-
-    from pipelines.defs.ingest.resources import DuckDBWarehouse
     from pipelines.defs.open_data.assets import KEY, exports
 
-    instance = dg.DagsterInstance.from_config(str(dagster_home()))
-    config = {"datasets": datasets} if datasets else {}
-    result = dg.materialize([exports], instance=instance, resources={"warehouse": DuckDBWarehouse()},
-                            raise_on_error=False, tags={"ikms/trigger": "runner"},
-                            run_config={"ops": {KEY.to_python_identifier(): {"config": config}},
-                                        "loggers": {"console": {"config": {"log_level": "WARNING"}}}})
-    for ev in result.all_events:
-        if ev.event_type_value == "STEP_FAILURE":
-            err = ev.event_specific_data.error
-            cause = err.cause if err is not None and err.cause is not None else err
-            raise RuntimeError(f"open_data/exports failed: {(cause.message or '').strip() if cause else ''}")
-    mats = result.asset_materializations_for_node(KEY.to_python_identifier())
-    return {k: v.value for k, v in mats[-1].metadata.items()} if mats else {}
+    return _materialize_one(exports, KEY, {"datasets": datasets} if datasets else {}, "open_data/exports")
 
 
 def build_dashboards(edition: str = "public", out_dir: str | None = None, boundaries: str | None = None,
                      progress=print) -> dict:
     """Materialize dashboards/site through Dagster (the static Plotly site in $IKMS_DATA_DIR/dashboards, or
     out_dir). Returns the asset's metadata; raises RuntimeError with the reason when the build failed."""
+    from pipelines.defs.dashboards.assets import KEY, site
+
+    config = {"edition": edition, **({"out_dir": out_dir} if out_dir else {}),
+              **({"boundaries": boundaries} if boundaries else {})}
+    return _materialize_one(site, KEY, config, "dashboards/site")
+
+
+def _materialize_one(asset, key, config: dict, label: str) -> dict:
+    """Materialize one unpartitioned asset with its op config; its metadata, or RuntimeError with the cause."""
     import dagster as dg
 
-    from pipelines.defs.dashboards.assets import KEY, site
     from pipelines.defs.ingest.resources import DuckDBWarehouse
 
     instance = dg.DagsterInstance.from_config(str(dagster_home()))
-    config = {"edition": edition, **({"out_dir": out_dir} if out_dir else {}),
-              **({"boundaries": boundaries} if boundaries else {})}
-    result = dg.materialize([site], instance=instance, resources={"warehouse": DuckDBWarehouse()},
+    result = dg.materialize([asset], instance=instance, resources={"warehouse": DuckDBWarehouse()},
                             raise_on_error=False, tags={"ikms/trigger": "runner"},
-                            run_config={"ops": {KEY.to_python_identifier(): {"config": config}},
+                            run_config={"ops": {key.to_python_identifier(): {"config": config}},
                                         "loggers": {"console": {"config": {"log_level": "WARNING"}}}})
     for ev in result.all_events:
         if ev.event_type_value == "STEP_FAILURE":
             err = ev.event_specific_data.error
             cause = err.cause if err is not None and err.cause is not None else err
-            raise RuntimeError(f"dashboards/site failed: {(cause.message or '').strip() if cause else ''}")
-    mats = result.asset_materializations_for_node(KEY.to_python_identifier())
+            raise RuntimeError(f"{label} failed: {(cause.message or '').strip() if cause else ''}")
+    mats = result.asset_materializations_for_node(key.to_python_identifier())
     return {k: v.value for k, v in mats[-1].metadata.items()} if mats else {}
 
 
