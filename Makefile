@@ -20,7 +20,9 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 	@echo "==> creating the Python environment in $(VENV) (pinned by requirements.lock)"
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	@# bytecode compiled now: when PYTHONDONTWRITEBYTECODE is set (it is on these machines) nothing is ever cached and
+	@# every process (dbt, Dagster, each test's subprocess) would compile Dagster, dbt and pandas again: 9 s -> 2 s
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $@
 

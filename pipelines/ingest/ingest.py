@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -81,24 +82,30 @@ def read_partition(entity: Entity, year: int, landing: Path) -> tuple[pl.DataFra
     """Every record of the partition's files (Utf8), the per-file facts, and the file issues."""
     names = [c.name for c in entity.stored_columns]
     frames, files, issues = [], [], []
-    for i, path in enumerate(partition_files(entity, year, landing)):
-        rel = relative(path, landing)
-        data = path.read_bytes()
-        digest = sha256(data)
-        fr = read_bytes(entity, data, rel, digest)
-        del data
-        f = fr.frame
-        f = f.with_columns([pl.lit(None, pl.Utf8).alias(n) for n in names if n not in f.columns])
-        required_absent = [n for n in fr.absent if entity.column(n).required]
-        miss = (f"the file has no column {', '.join(entity.column(n).source for n in required_absent)}"
-                if required_absent else None)
-        f = f.select(names + [LINE, MALFORMED]).with_columns(
-            pl.lit(rel).alias(FILE), pl.lit(miss, pl.Utf8).alias(MISSING_COLUMN),
-            (pl.int_range(pl.len(), dtype=pl.Int64) + (i << 40)).alias(ORD),
-        )
-        frames.append(f)
-        files.append({"_source_file": rel, "sha256": digest, "rows_read": f.height})
-        issues += [{"_source_file": rel, "issue": k, "detail": d} for k, d in fr.issues]
+    with ThreadPoolExecutor(1) as hasher:  # hashlib releases the GIL: a file's SHA-256 is computed while it is parsed
+        for i, path in enumerate(partition_files(entity, year, landing)):
+            rel = relative(path, landing)
+            data = path.read_bytes()
+            if entity.format == "xml":  # the digest keys the parse shared by the extract's entities: needed first
+                digest = sha256(data)
+                fr = read_bytes(entity, data, rel, digest)
+            else:
+                pending = hasher.submit(sha256, data)
+                fr = read_bytes(entity, data, rel)
+                digest = pending.result()
+            del data
+            f = fr.frame
+            f = f.with_columns([pl.lit(None, pl.Utf8).alias(n) for n in names if n not in f.columns])
+            required_absent = [n for n in fr.absent if entity.column(n).required]
+            miss = (f"the file has no column {', '.join(entity.column(n).source for n in required_absent)}"
+                    if required_absent else None)
+            f = f.select(names + [LINE, MALFORMED]).with_columns(
+                pl.lit(rel).alias(FILE), pl.lit(miss, pl.Utf8).alias(MISSING_COLUMN),
+                (pl.int_range(pl.len(), dtype=pl.Int64) + (i << 40)).alias(ORD),
+            )
+            frames.append(f)
+            files.append({"_source_file": rel, "sha256": digest, "rows_read": f.height})
+            issues += [{"_source_file": rel, "issue": k, "detail": d} for k, d in fr.issues]
     schema = {**{n: pl.Utf8 for n in names}, LINE: pl.Int64, MALFORMED: pl.Utf8, FILE: pl.Utf8,
               MISSING_COLUMN: pl.Utf8, ORD: pl.Int64}
     frame = pl.concat(frames, how="vertical_relaxed") if frames else pl.DataFrame(schema=schema)

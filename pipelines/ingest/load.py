@@ -42,7 +42,9 @@ def connect(path: Path, read_only: bool = False, wait_seconds: float = 120.0):
         except duckdb.IOException as e:
             if "lock" not in str(e).lower() or time.monotonic() > deadline:
                 raise
-            time.sleep(0.5)
+            time.sleep(0.1)
+    # no progress bar: long gate queries would draw one on the console of a parallel ingest's step
+    con.execute("SET enable_progress_bar = false")
     try:
         yield con
     finally:

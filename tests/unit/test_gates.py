@@ -180,3 +180,19 @@ def test_gate_checks_are_blocking_and_partitioned_like_their_assets():
     assert len(RAW_SPECS) == len(all_entities()) and all(s.blocking for s in RAW_SPECS + WAREHOUSE_SPECS)
     assert all(s.partitions_def == school_years for s in RAW_SPECS)
     assert all(s.partitions_def is None for s in WAREHOUSE_SPECS)
+
+
+def test_the_ingest_path_does_not_import_dbt():
+    """`ikms ingest` (the runner and the raw gates) must not pay dbt's import (~5 s per process): the raw gates
+    live in pipelines.defs.ingest.gates, apart from the warehouse gates over the dbt assets."""
+    import subprocess
+    import sys
+
+    code = ("import sys, pipelines.ingest.runner, pipelines.defs.ingest.gates, pipelines.defs.ingest.assets; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('dbt', 'dagster_dbt')))")
+    out = subprocess.run([sys.executable, "-W", "ignore", "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+    from pipelines.defs.ingest.gates import RAW_SPECS, raw_quality_gates
+    from pipelines.defs.quality import quality_checks
+
+    assert raw_quality_gates in quality_checks and len(RAW_SPECS) > 0  # the same check, defined once

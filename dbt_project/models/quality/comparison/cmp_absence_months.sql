@@ -8,16 +8,26 @@
 -- source_file/source_line: the first absence row (by file, line) of the uncovered days (of all days when none).
 -- Reads fct_absences (one row per learner x institution x day x reason, carrying its first feed row), not the
 -- staging views: at national scale vendor A sends ~6 M lesson rows a year and fct_absences is the one scan of them.
-with days as (
-    -- one row per learner, institution and absence day; the first feed row of the day gives the lineage
+with files as (
+    -- the absence feed files, ranked by name: (rank, line) packed into one BIGINT orders the feed rows by (file,
+    -- line), and its min is a group's first feed row (a struct min over millions of rows was the costliest step)
     select
-        school_year, institution_id, learner_id, absence_date,
-        min(struct_pack(
-            f := source_file, l := source_line,
-            v := case source when 'vendor_a' then 'A' when 'vendor_b' then 'B' end)) as first_row
+        source_file, row_number() over (order by source_file) as file_rank,
+        case min(source) when 'vendor_a' then 'A' when 'vendor_b' then 'B' end as vendor
     from {{ ref('fct_absences') }}
     where learner_id is not null and institution_id is not null and absence_date is not null
         {{ school_year_filter('school_year') }}
+    group by source_file
+),
+days as (
+    -- one row per learner, institution and absence day; first_row: the day's first feed row, packed
+    select
+        a.school_year, a.institution_id, a.learner_id, a.absence_date,
+        min((f.file_rank << 32) + a.source_line) as first_row
+    from {{ ref('fct_absences') }} as a
+    inner join files as f on f.source_file = a.source_file
+    where a.learner_id is not null and a.institution_id is not null and a.absence_date is not null
+        {{ school_year_filter('a.school_year') }}
     group by all
 ),
 spells as (
@@ -25,20 +35,17 @@ spells as (
     from {{ ref('fct_enrolment_spells') }}
     where institution_id in (select institution_id from days) {{ school_year_filter('school_year') }}
 ),
--- A day is covered when a spell of the learner there covers it. The join keys are equalities on
--- (year, institution, learner) and each range bound references one side only: a bound such as
--- coalesce(s.end_date, d.absence_date) mixes both sides, and DuckDB then plans the LEFT join as a blockwise
+-- A day is covered when a spell of the learner there covers it: a semi-join marking each day, no regrouping.
+-- The join keys are equalities on (year, institution, learner) and each range bound references one side only:
+-- a bound such as coalesce(s.end_date, d.absence_date) mixes both sides, and DuckDB then plans a blockwise
 -- nested loop over days x spells (> 40 min a year at national scale instead of seconds).
 covered_days as (
-    select
-        d.school_year, d.institution_id, d.learner_id, d.absence_date,
-        any_value(d.first_row) as first_row,
-        count(s.learner_id) > 0 as covered
+    select d.*, exists (
+        select 1 from spells as s
+        where s.school_year = d.school_year and s.institution_id = d.institution_id and s.learner_id = d.learner_id
+            and s.start_date <= d.absence_date and coalesce(s.end_date, date '9999-12-31') >= d.absence_date
+    ) as covered
     from days as d
-    left join spells as s
-        on s.school_year = d.school_year and s.institution_id = d.institution_id and s.learner_id = d.learner_id
-        and s.start_date <= d.absence_date and coalesce(s.end_date, date '9999-12-31') >= d.absence_date
-    group by d.school_year, d.institution_id, d.learner_id, d.absence_date
 ),
 feed_learners as (
     select
@@ -50,12 +57,19 @@ feed_learners as (
     from covered_days
     group by all
 ),
+feed_rows as (
+    -- the packed first row back to its file, line and vendor
+    select fl.* exclude (first_row), f.source_file, cast(fl.first_row & 4294967295 as integer) as source_line,
+        f.vendor
+    from feed_learners as fl
+    inner join files as f on f.file_rank = fl.first_row >> 32
+),
 batches as (
     select
-        school_year, institution_id, period, min(first_row.v) as vendor,
+        school_year, institution_id, period, min(vendor) as vendor,
         cast(period || '-01' as date) as month_start,
         cast(last_day(cast(period || '-01' as date)) as date) as month_end
-    from feed_learners
+    from feed_rows
     group by all
 ),
 registry as (
@@ -76,9 +90,9 @@ joined as (
         coalesce(f.absence_days, 0) as absence_days,
         coalesce(f.uncovered_days, 0) as uncovered_days,
         f.first_uncovered_date,
-        f.first_row.f as source_file,
-        f.first_row.l as source_line
-    from feed_learners as f
+        f.source_file,
+        f.source_line
+    from feed_rows as f
     full outer join registry as r
         on r.school_year = f.school_year and r.institution_id = f.institution_id
         and r.period = f.period and r.learner_id = f.learner_id

@@ -1,0 +1,83 @@
+"""The raw quality gates: the BLOCKING `ge_gates` asset checks of the ingest assets, partitioned by school year
+(see pipelines/defs/quality for the whole story), and what they share with the warehouse gates. Kept apart from
+the dbt assets so that an ingest step process does not import dbt."""
+from __future__ import annotations
+
+import warnings
+
+import dagster as dg
+
+from pipelines.defs.ingest.partitions import school_years
+from pipelines.quality.suites import all_suites
+
+CHECK = "ge_gates"
+DESCRIPTION = ("Great Expectations quality gate (expectations/*.yaml and the contract): fails with ERROR and "
+               "blocks downstream when an error-severity expectation fails, WARN for warnings only")
+
+
+def _key(asset_key: str) -> dg.AssetKey:
+    return dg.AssetKey(asset_key.split("/"))
+
+
+RAW_SUITES = [s for s in all_suites() if s.per_year]
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")  # "Specifying a partitions_def on an AssetCheckSpec" is a preview feature
+    RAW_SPECS = [dg.AssetCheckSpec(CHECK, asset=_key(s.asset_key), blocking=True, partitions_def=school_years,
+                                   description=DESCRIPTION, metadata={"suite": s.name}) for s in RAW_SUITES]
+
+
+def check_result(result) -> dg.AssetCheckResult:
+    """A suite run -> the Dagster check result: passed only when every expectation passed; severity ERROR
+    when an error-severity expectation failed (blocks), else WARN."""
+    errors, warns = result.errors, result.warnings
+    failed = [f"{o.expectation.id}: {(o.details or o.observed)[:300]}" for o in errors + warns]
+    return dg.AssetCheckResult(
+        asset_key=_key(result.suite.asset_key),
+        check_name=CHECK,
+        passed=not errors and not warns,
+        severity=dg.AssetCheckSeverity.ERROR if errors else dg.AssetCheckSeverity.WARN,
+        description=("; ".join(failed)[:1000] if failed else f"{len(result.outcomes)} expectations passed"),
+        metadata={
+            "suite": result.suite.name,
+            "school_year": result.school_year if result.school_year is not None else "all",
+            "expectations": len(result.outcomes),
+            "failed_errors": [o.expectation.id for o in errors],
+            "failed_warnings": [o.expectation.id for o in warns],
+            "failures": dg.MetadataValue.md("\n".join(f"- {f}" for f in failed) or "none"),
+            "seconds": round(result.seconds, 2),
+            "results_table": "gates.results (run_id = this run)",
+        },
+    )
+
+
+def _missing_table(key: dg.AssetKey, suite_name: str, year) -> dg.AssetCheckResult:
+    return dg.AssetCheckResult(asset_key=key, check_name=CHECK, passed=False, severity=dg.AssetCheckSeverity.WARN,
+                               description=f"{suite_name} does not exist in the warehouse: nothing to validate",
+                               metadata={"school_year": year if year is not None else "all"})
+
+
+def run_suites(context, warehouse, suites, years):
+    from pipelines.quality import gates
+
+    selected = {k.asset_key for k in context.selected_asset_check_keys}
+    suites = [s for s in suites if _key(s.asset_key) in selected]
+    results = gates.run_gates(suites, years=years, warehouse=warehouse.warehouse_path, run_id=context.run.run_id)
+    done = set()
+    for r in results:
+        done.add(r.suite.asset_key)
+        if r.errors or r.warnings:
+            context.log.info(f"quality gate {r.label}: " + "; ".join(
+                f"{'ERROR' if o.expectation.severity == 'error' else 'warning'} {o.expectation.id}: {o.details}"
+                for o in r.errors + r.warnings)[:2000])
+        yield check_result(r)
+    for s in suites:  # a table that does not exist (never ingested / built): say so, do not block
+        if s.asset_key not in done:
+            yield _missing_table(_key(s.asset_key), s.name, years[0] if years else None)
+
+
+@dg.multi_asset_check(specs=RAW_SPECS, can_subset=True, name="raw_quality_gates", required_resource_keys={"warehouse"},
+                      description="GE gates of the raw tables, for the run's school-year partition")
+def raw_quality_gates(context):
+    keys = context.partition_keys if context.has_partition_key_range else [context.partition_key]
+    yield from run_suites(context, context.resources.warehouse, RAW_SUITES, sorted(int(k) for k in keys))
