@@ -5,7 +5,7 @@
         - relationships_by_year: {arguments: {to: ref('dim_institutions'), field: institution_id}} -#}
 {% test relationships_by_year(model, column_name, to, field, year_column='school_year') %}
 select child.{{ year_column }}, child.{{ column_name }}, count(*) as n_rows
-from {{ model }} as child
+from (select * from {{ model }}) as child  -- a subquery: `model` may itself be one (a test `where`)
 where child.{{ column_name }} is not null
   and not exists (
     select 1 from {{ to }} as parent
