@@ -43,7 +43,7 @@ def connect(path: Path, read_only: bool = False, wait_seconds: float = 120.0):
             if "lock" not in str(e).lower() or time.monotonic() > deadline:
                 raise
             time.sleep(0.1)
-    # no progress bar: long gate queries would draw one on the console of a parallel ingest's step
+    # no progress bar: a long query (the gates' measures at national scale) would draw one on the console
     con.execute("SET enable_progress_bar = false")
     try:
         yield con
