@@ -5,11 +5,22 @@
     load and a one-year refresh run the same SQL. Pass force=true to filter even when not incremental
     (e.g. in views or ephemeral helpers that feed an incremental model). -#}
 {% macro school_year_filter(column='school_year', force=false) -%}
+    {%- set years = school_years_var() -%}
+    {%- if years | length > 0 and (force or is_incremental()) -%}
+        and {{ school_years_in(column, years) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- var('school_years') as a list of integers: [2023, 2024], "2023", "[2023, 2024]" or 2023 -> [2023(, 2024)]. -#}
+{% macro school_years_var() -%}
     {%- set years = var('school_years', []) -%}
     {%- if years is string or years is number -%}
         {%- set years = (years | string).replace('[', '').replace(']', '').split(',') | map('trim') | reject('equalto', '') | list -%}
     {%- endif -%}
-    {%- if years | length > 0 and (force or is_incremental()) -%}
-        and {{ column }} in ({% for y in years %}{{ y | int }}{% if not loop.last %}, {% endif %}{% endfor %})
-    {%- endif -%}
+    {%- do return(years | map('int') | list) -%}
+{%- endmacro %}
+
+{#- `<column> in (2023, 2024)` -#}
+{% macro school_years_in(column, years) -%}
+    {{ column }} in ({{ years | join(', ') }})
 {%- endmacro %}

@@ -6,17 +6,12 @@
     with another (year-to-year checks are GE gates), so each year's verdict is the same either way. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
-    {%- set years = var('school_years', []) -%}
-    {%- if years is string or years is number -%}
-        {%- set years = (years | string).replace('[', '').replace(']', '').split(',') | map('trim') | reject('equalto', '') | list -%}
-    {%- endif -%}
+    {%- set years = school_years_var() -%}
     {%- if years | length > 0 and execute and model.attached_node -%}
         {%- set tested = graph.nodes.get(model.attached_node) -%}
         {%- if tested and 'yearly' in tested.tags and tested.resource_type == 'model'
               and relation.identifier == tested.alias -%}
-            {%- set by_year -%}
-                school_year in ({% for y in years %}{{ y | int }}{% if not loop.last %}, {% endif %}{% endfor %})
-            {%- endset -%}
+            {%- set by_year = school_years_in('school_year', years) | trim -%}
             {%- set where = '(' ~ where ~ ') and ' ~ by_year if where else by_year -%}
         {%- endif -%}
     {%- endif -%}
