@@ -107,6 +107,10 @@ class Dataset:
     def published_columns(self) -> list[Column]:
         return [c for c in self.columns if c.publish]
 
+    def period_column(self) -> str | None:
+        """The period column (the school year, '2023/2024'); a dataset with values has exactly one."""
+        return next((c.name for c in self.columns if c.role == "period"), None)
+
 
 @dataclass(frozen=True)
 class Catalogue:
@@ -191,6 +195,11 @@ def _check_references(ds: Dataset) -> None:
                     raise DefinitionError(ds.path, f"{c.name}.{ref}", "must name a count or sum column of the dataset")
         if c.role == "mean" and (c.denominator not in by_name or by_name[c.denominator].role != "count"):
             raise DefinitionError(ds.path, f"{c.name}.denominator", "must name a count column of the dataset")
+    periods = [c.name for c in ds.columns if c.role == "period"]
+    if ds.value_columns() and len(periods) != 1:
+        # disclosure control and a one-year rebuild work per period (sdc.cell_status, sdc_cell_status)
+        raise DefinitionError(ds.path, "columns", f"a dataset with values has exactly one period column, not "
+                              f"{len(periods)}")
     for pattern in ds.disclosure.public:
         for col, what in pattern.items():
             if col not in by_name or by_name[col].role != "dimension" or what not in ("total", "any"):

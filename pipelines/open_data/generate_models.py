@@ -88,23 +88,43 @@ def schema_yaml(cat: Catalogue) -> str:
 
 
 def sdc_python(cat: Catalogue) -> str:
-    refs = "\n".join(f'        "{ds.model}": dbt.ref("{ds.cells_model}"),' for ds in cat.datasets
-                     if ds.value_columns())
+    counted = [ds for ds in cat.datasets if ds.value_columns()]
+    refs = "\n".join(f'        "{ds.model}": dbt.ref("{ds.cells_model}"),' for ds in counted)
+    periods = "\n".join(f'        "{ds.model}": "{ds.period_column()}",' for ds in counted)
     return f'''{_header(None, "#")}"""Disclosure control of the open datasets: the status ('c' suppressed, 'z' not applicable, 'x' not
 available) of every value cell of the cells models that is not published as its value. The engine is
-pipelines/open_data/sdc.py; this model only feeds it the cells tables (literal refs, so dbt knows the lineage)."""
+pipelines/open_data/sdc.py; this model only feeds it the cells tables (literal refs, so dbt knows the lineage).
+Incremental by school year (pipelines/open_data/sdc_incremental.py): disclosure control works per year, so only
+the years whose cells changed since their stored status, or that are being rebuilt (var school_years), are
+computed again; each row keeps the fingerprint of its year's input."""
 
 
 def model(dbt, session):
-    dbt.config(materialized="table")
+    dbt.config(materialized="incremental", incremental_strategy="delete+insert", unique_key="school_year",
+               on_schema_change="fail")
+    import polars as pl
+
     from pipelines.open_data import catalogue, sdc
+    from pipelines.open_data import sdc_incremental as inc
 
     relations = {{
 {refs}
     }}
-    cells = {{name: rel.pl() for name, rel in relations.items()}}
-    status = sdc.cell_status(catalogue.load().datasets, cells)
-    return status.to_arrow()
+    periods = {{
+{periods}
+    }}
+    audit = sdc.audit_default()
+    current = inc.year_fingerprints(relations, periods, inc.definitions_fingerprint(audit))
+    stored = {{}}
+    if dbt.is_incremental:
+        stored = dict(session.sql(f"select school_year, min(input_hash) from {{dbt.this}} group by 1").fetchall())
+    years = inc.years_to_compute(current, stored, inc.school_years(dbt.config.get("school_years")))
+    cells = {{name: rel.filter(inc.period_in(periods[name], years)).pl() for name, rel in relations.items()}}
+    status = sdc.cell_status(catalogue.load().datasets, cells, audit=audit, with_period=True)
+    year = pl.col("period").str.slice(0, 4).cast(pl.Int32)
+    return status.select(
+        year.alias("school_year"), "model", "_row_key", "column_name", "status",
+        year.replace_strict(current, return_dtype=pl.Utf8).alias("input_hash")).to_arrow()
 '''
 
 
@@ -115,12 +135,19 @@ def sdc_yaml() -> str:
                         "NOT published as its value. model = the dataset's od_* model, _row_key = the cells row, "
                         "column_name = the value column, status c (suppressed: primary or secondary), z (not "
                         "applicable: NULL), x (not available). Protected schema, never exported."),
+        "config": {"school_years": "{{ var('school_years', []) }}"},
         "columns": [
+            {"name": "school_year", "description": "The school year of the cell (2023 = 2023/24).",
+             "data_tests": ["not_null"]},
             {"name": "model", "description": "The dataset's published model (od_...).", "data_tests": ["not_null"]},
             {"name": "_row_key", "description": "Key of the cells row (macro od_row_key).", "data_tests": ["not_null"]},
             {"name": "column_name", "description": "The value column.", "data_tests": ["not_null"]},
             {"name": "status", "description": "c | z | x",
              "data_tests": ["not_null", {"accepted_values": {"arguments": {"values": SYMBOLS}}}]},
+            {"name": "input_hash", "description": ("Fingerprint of the year's input (its cells, the definitions, the "
+                                                   "engine) when the status was computed: a year is recomputed when "
+                                                   "it changes (pipelines/open_data/sdc_incremental.py)."),
+             "data_tests": ["not_null"]},
         ],
         "data_tests": [{"unique": {"column_name": "model || '#' || _row_key || '#' || column_name"}}],
     }]}

@@ -18,12 +18,17 @@ every suppressed cell is attacked at once and any still pinned is logged as a wa
 years: the differencing test passes there). Sum columns follow their
 persons count; rates and means follow their numerator/denominator; NULL -> 'z'; `_not_available` rows -> 'x'.
 
+Every relation group lies inside one period (the period is a coordinate of every group's parent and children),
+so each period (school year) is suppressed on its own, in parallel threads: the status of a year's cells depends
+on that year's cells only, which makes the dbt model incremental by school year.
+
 Entry point: `cell_status(datasets, cells)`; run in the warehouse by the dbt Python model
 dbt_project/models/open_data/sdc/sdc_cell_status.py. The differencing audit (pipelines/open_data/attack.py) reuses
 `canonical_cells` / `relation_groups` to state the equations an attacker knows."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import logging
@@ -380,22 +385,44 @@ def _value_status(ds: Dataset, frame: pl.DataFrame, count_status: pl.DataFrame) 
     return st.select("_row_key", *exprs)
 
 
-def cell_status(datasets: Sequence[Dataset], cells: Mapping[str, pl.DataFrame], audit: bool | None = None
-                ) -> pl.DataFrame:
+def audit_default() -> bool:
+    """The LP audit-and-repair runs unless env IKMS_SDC_AUDIT=0."""
+    return os.environ.get("IKMS_SDC_AUDIT", "1") != "0"
+
+
+def cell_status(datasets: Sequence[Dataset], cells: Mapping[str, pl.DataFrame], audit: bool | None = None,
+                with_period: bool = False) -> pl.DataFrame:
     """The status of every value cell that is not published as its value: columns model, _row_key, column_name,
-    status ('c' | 'z' | 'x'), sorted. `cells` maps a dataset's model name (od_...) to its cells frame (the cells
-    model: the dataset's columns, _row_key, optional _not_available). Datasets without value columns are skipped.
-    audit: run the LP audit-and-repair after the group rules (default: on, unless env IKMS_SDC_AUDIT=0)."""
+    status ('c' | 'z' | 'x'), sorted (with_period: then `period`, the row's period value as text). `cells` maps a
+    dataset's model name (od_...) to its cells frame (the cells model: the dataset's columns, _row_key, optional
+    _not_available). Datasets without value columns are skipped. Each period is suppressed on its own (the
+    status of a period's cells depends on that period's cells only), in IKMS_SDC_THREADS threads (default: one
+    per CPU). audit: run the LP audit-and-repair after the group rules (default: on, unless env
+    IKMS_SDC_AUDIT=0)."""
     if audit is None:
-        audit = os.environ.get("IKMS_SDC_AUDIT", "1") != "0"
-    count_status = []
+        audit = audit_default()
+    published_of: dict[str, pl.DataFrame] = {}
+    work: list[tuple[Population, pl.DataFrame]] = []  # (population, the canonical cells of one period)
     for pop in populations(datasets):
-        canon, published = canonical_cells(pop, cells)
-        groups = relation_groups(pop, canon)
-        sup, _ = suppress(canon, groups, audit=audit)
-        flags = pl.DataFrame({"cell_id": canon["cell_id"], "suppressed": sup})
-        count_status.append(published.join(flags, on="cell_id", how="left")
-                            .select("model", "_row_key", "column_name", pl.col("suppressed").fill_null(False)))
+        canon, published_of[pop.name] = canonical_cells(pop, cells)
+        # every relation group lies inside one period (the period is part of every group's key), so each period
+        # is suppressed on its own: a one-year rebuild recomputes only that year and gets what the whole run
+        # gets; the periods run in threads (HiGHS releases the GIL while it solves)
+        for part in canon.partition_by("period", maintain_order=True):
+            work.append((pop, part.drop("cell_id").with_row_index("cell_id").with_columns(
+                pl.col("cell_id").cast(pl.Int64))))
+
+    def suppressed(item: tuple[Population, pl.DataFrame]) -> pl.DataFrame:
+        pop, part = item
+        sup, _ = suppress(part, relation_groups(pop, part), audit=audit)
+        return pl.DataFrame({"ckey": part["ckey"], "suppressed": sup})  # the ckey starts with the population
+
+    threads = int(os.environ.get("IKMS_SDC_THREADS", "0")) or os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        flags = pl.concat(pool.map(suppressed, work), how="vertical") if work else None
+    count_status = [published.join(flags, on="ckey", how="left")
+                    .select("model", "_row_key", "column_name", pl.col("suppressed").fill_null(False))
+                    for published in published_of.values()] if flags is not None else []
     count_status_df = (pl.concat(count_status, how="vertical") if count_status else
                        pl.DataFrame(schema={"model": pl.Utf8, "_row_key": pl.Utf8, "column_name": pl.Utf8,
                                             "suppressed": pl.Boolean}))
@@ -404,13 +431,18 @@ def cell_status(datasets: Sequence[Dataset], cells: Mapping[str, pl.DataFrame], 
         if not ds.value_columns() or ds.model not in cells:
             continue
         wide = _value_status(ds, cells[ds.model], count_status_df)
-        out.append(
-            wide.unpivot(index="_row_key", variable_name="column_name", value_name="status")
-            .filter(pl.col("status").is_not_null())
-            .select(pl.lit(ds.model).alias("model"), "_row_key", "column_name", "status"))
+        status = (wide.unpivot(index="_row_key", variable_name="column_name", value_name="status")
+                  .filter(pl.col("status").is_not_null())
+                  .select(pl.lit(ds.model).alias("model"), "_row_key", "column_name", "status"))
+        if with_period:
+            period = pl.col(ds.period_column()).cast(pl.Utf8)
+            status = status.join(cells[ds.model].select("_row_key", period.alias("period")), on="_row_key",
+                                 how="left")
+        out.append(status)
+    schema = {**STATUS_SCHEMA, **({"period": pl.Utf8} if with_period else {})}
     if not out:
-        return pl.DataFrame(schema=STATUS_SCHEMA)
-    return pl.concat(out, how="vertical").cast(STATUS_SCHEMA).sort("model", "_row_key", "column_name")
+        return pl.DataFrame(schema=schema)
+    return pl.concat(out, how="vertical").cast(schema).sort("model", "_row_key", "column_name")
 
 
 def published_frame(ds: Dataset, cells: pl.DataFrame, status: pl.DataFrame) -> pl.DataFrame:

@@ -11,6 +11,7 @@ from tests.integration import dbt_warehouse as wh
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("dbt")]
 
 SNAPSHOT = "SELECT * FROM indicators.indicator_values WHERE school_year = ? ORDER BY ALL"
+SDC = "SELECT * FROM open_data_cells.sdc_cell_status WHERE school_year = ? ORDER BY ALL"
 
 
 def test_new_year_leaves_earlier_years_unchanged():
@@ -18,6 +19,8 @@ def test_new_year_leaves_earlier_years_unchanged():
 
     wh.use()
     before = {y: wh.query(SNAPSHOT, [y]) for y in wh.BUILT}
+    sdc_before = {y: wh.query(SDC, [y]) for y in wh.BUILT}
+    assert all(sdc_before[y] for y in wh.BUILT), "the 2022-2023 build suppressed nothing"
     assert all(before[y] for y in wh.BUILT), "the 2022-2023 build produced no indicator values"
     assert not wh.query(SNAPSHOT, [2024])
 
@@ -51,3 +54,28 @@ def test_new_year_leaves_earlier_years_unchanged():
     assert yearly and all("school_year in (2024)" in s for s in yearly), sorted(compiled)[:20]
     whole = [s for n, s in compiled.items() if n.startswith("not_null_dim_learners_learner_id")]
     assert whole and not any("school_year in" in s for s in whole)
+
+    # disclosure control is incremental by school year too (each year is suppressed on its own, and only the
+    # years whose cells changed are computed again): the earlier years' statuses stay as they were, and the
+    # stored statuses equal what suppressing all three years at once gives
+    assert {y: wh.query(SDC, [y]) for y in wh.BUILT} == sdc_before, "materializing 2024 changed 2022-2023 statuses"
+    assert wh.query(SDC, [2024])
+    _status_equals_a_full_recomputation(data)
+
+
+def _status_equals_a_full_recomputation(data) -> None:
+    import duckdb
+    import polars as pl
+
+    from pipelines.open_data import catalogue, sdc
+
+    datasets = [d for d in catalogue.load().datasets if d.value_columns()]
+    con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
+    try:
+        cells = {d.model: con.sql(f"select * from open_data_cells.{d.cells_model}").pl() for d in datasets}
+        stored = con.sql("select model, _row_key, column_name, status from open_data_cells.sdc_cell_status").pl()
+    finally:
+        con.close()
+    assert cells["od_learners_general"]["macibu_gads"].n_unique() == 3
+    whole = sdc.cell_status(datasets, cells)
+    assert whole.sort(pl.all()).equals(stored.sort(pl.all()))

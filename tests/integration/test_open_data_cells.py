@@ -58,6 +58,18 @@ def _add_school_without_data(db: Path) -> None:
         con.close()
 
 
+def _correct_a_birth_date(db: Path) -> None:
+    """K01's 2023 VIIS record corrects the birth date to 1 Mar 2019 (2022's record says 1 Mar 2018): 2023 counts
+    K01 at 4, 2022 keeps the age its own record gives (a later record never changes a published year)."""
+    con = duckdb.connect(str(db))
+    try:
+        n = con.execute(f"""update raw.viis_learners set dzimsanas_datums = date '2019-03-01'
+            where personas_kods = '{pid("K01")}' and _school_year = 2023""").fetchone()[0]
+        assert n == 1
+    finally:
+        con.close()
+
+
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory):
     """Hand country raw tables (+ I4) -> dbt build (seeds and models only) of the cells models and everything
@@ -70,6 +82,7 @@ def warehouse(tmp_path_factory):
     try:
         hc.build_raw(data / "warehouse.duckdb")
         _add_school_without_data(data / "warehouse.duckdb")
+        _correct_a_birth_date(data / "warehouse.duckdb")
         generate()  # the project must parse: the indicator models are generated files
         env = {**os.environ, "IKMS_DATA_DIR": str(data), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
         common = ["--profiles-dir", ".", "--target-path", str(data / "target"), "--log-path", str(data / "logs")]
@@ -202,12 +215,14 @@ def test_geography_columns(con):
 
 # ------------------------------------------------------------------------------- 2 / 5, 4 / 7: pre-school, VET
 def test_preschool(con):
-    # 2022: K01 (S, born 1 Mar 2018: 4 on 1 Sep 2022), K02 (V, born 1 Mar 2016: 6) at I1; 2023: K01 (5), K02 in grade 1
+    # 2022: K01 (S, born 1 Mar 2018: 4 on 1 Sep 2022), K02 (V, born 1 Mar 2016: 6) at I1; 2023: K01, whose 2023
+    # record says born 1 Mar 2019 (_correct_a_birth_date): 4 on 1 Sep 2023; K02 in grade 1
     assert cell(con, 2, Y22, "I1")["izglitojamo_skaits"] == 2
     assert cell(con, 2, Y22, "I1", vecums="4", dzimums="S")["izglitojamo_skaits"] == 1
     assert cell(con, 2, Y22, "N", vecums="6")["izglitojamo_skaits"] == 1
-    assert absent(con, 2, Y22, "I1", vecums="5")
-    assert cell(con, 2, Y23, "A", vecums="5")["izglitojamo_skaits"] == 1
+    assert absent(con, 2, Y22, "I1", vecums="5") and absent(con, 2, Y22, "I1", vecums="3")
+    assert cell(con, 2, Y23, "A", vecums="4")["izglitojamo_skaits"] == 1
+    assert absent(con, 2, Y23, "A", vecums="5")
     assert cell(con, 2, Y23, "N")["izglitojamo_skaits"] == 1
     assert cell(con, 5, Y22, "I1", programmas_kods=PRE)["izglitojamo_skaits"] == 2
     assert cell(con, 5, Y23, "N", programmas_kods=PRE)["izglitojamo_skaits"] == 1

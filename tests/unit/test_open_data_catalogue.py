@@ -186,6 +186,8 @@ def test_copy_loads(tree):
      "videjais_vertejums.denominator"),
     ("12_absences_by_programme.yaml", lambda d: _col(d, "kavetas_stundas").update(persons="kavetas_stundas_slimiba"),
      "kavetas_stundas.persons"),
+    # disclosure control and the one-year rebuild work per period: a dataset with values has exactly one
+    (GENERAL, lambda d: _col(d, "macibu_gads").update(role="dimension", dimension="year"), "columns"),
 ])
 def test_broken_definition_names_file_and_field(tree, file, edit, field):
     path = tree / "datasets" / file

@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from pipelines.open_data import sdc
+from pipelines.open_data import sdc_incremental as inc
 from pipelines.open_data.attack import attack
 from pipelines.open_data.catalogue import Column, Dataset, Disclosure
 
@@ -209,6 +210,78 @@ def test_deterministic_whatever_the_row_order():
     shuffled = {k: v.sample(fraction=1.0, shuffle=True, seed=7) for k, v in cells.items()}
     b = sdc.cell_status([PROGRAMMES, GRADES], shuffled)
     assert a.equals(b) and a.height > 0
+
+
+def test_each_school_year_is_suppressed_on_its_own(monkeypatch):
+    """No relation group spans two periods, so the status of two years = each year's status alone (what the
+    incremental dbt model sdc_cell_status relies on), whatever the number of threads."""
+    years = {"2022/2023": learners_base(11, n_inst=7), "2023/2024": learners_base(12, n_inst=7)}
+    base = pl.concat([b.with_columns(pl.lit(y).alias("macibu_gads")) for y, b in years.items()])
+    both = sdc.cell_status([GRADES, PROGRAMMES], build(base, GRADES, PROGRAMMES), with_period=True)
+    alone = pl.concat([
+        sdc.cell_status([GRADES, PROGRAMMES], build(base.filter(pl.col("macibu_gads") == y), GRADES, PROGRAMMES),
+                        with_period=True) for y in years]).sort("model", "_row_key", "column_name")
+    assert both.equals(alone)
+    assert set(both["period"]) == set(years)
+    assert both.filter(pl.col("period") == "2022/2023").height > 10
+    assert (both["period"] == both["_row_key"].str.split("|").list.first()).all()
+    monkeypatch.setenv("IKMS_SDC_THREADS", "1")
+    assert sdc.cell_status([GRADES, PROGRAMMES], build(base, GRADES, PROGRAMMES), with_period=True).equals(both)
+
+
+def test_no_cells_no_status():
+    empty = {ds.model: cube(learners_base(1), ds, "count(*) as skaits").clear() for ds in (GRADES, PROGRAMMES)}
+    st = sdc.cell_status([GRADES, PROGRAMMES], empty, with_period=True)
+    assert st.height == 0 and st.columns == ["model", "_row_key", "column_name", "status", "period"]
+
+
+@pytest.mark.parametrize("value, years", [
+    (None, []), ("[]", []), ("", []), ([2023, 2024], [2023, 2024]), ("[2023, 2024]", [2023, 2024]),
+    ("2024", [2024]), (2024, [2024]), ("['2023']", [2023]),
+])
+def test_school_years_as_the_config_renders_them(value, years):
+    assert inc.school_years(value) == years
+
+
+def test_period_in_selects_the_school_years():
+    con = duckdb.connect()
+    rel = con.sql("select * from (values ('2022/2023'), ('2023/2024'), ('2024/2025')) t(macibu_gads)")
+    got = rel.filter(inc.period_in("macibu_gads", [2023, 2024])).fetchall()
+    assert sorted(r[0] for r in got) == ["2023/2024", "2024/2025"]
+    assert rel.filter(inc.period_in("macibu_gads", [])).fetchall() == []
+
+
+def test_a_year_is_recomputed_when_its_cells_change():
+    """The fingerprint of a year changes with any of its cells rows (and only its own), with the definitions,
+    and not with the row order; the years to compute are the changed ones plus the rebuilt ones."""
+    years = {"2022/2023": learners_base(21), "2023/2024": learners_base(22)}
+    base = pl.concat([b.with_columns(pl.lit(y).alias("macibu_gads")) for y, b in years.items()])
+    cells = build(base, GRADES, PROGRAMMES)
+    con = duckdb.connect()
+    periods = {"od_grades": "macibu_gads", "od_programmes": "macibu_gads"}
+
+    def prints(frames, definitions="d1"):
+        return inc.year_fingerprints({n: con.from_arrow(f.to_arrow()) for n, f in frames.items()}, periods,
+                                     definitions)
+
+    before = prints(cells)
+    assert sorted(before) == [2022, 2023]
+    shuffled = {n: f.sample(fraction=1.0, shuffle=True, seed=3) for n, f in cells.items()}
+    assert prints(shuffled) == before
+    row = cells["od_grades"]["_row_key"].str.starts_with("2022/2023") & (cells["od_grades"]["skaits"] > 1)
+    first = int(row.arg_max())
+    edited = {**cells, "od_grades": cells["od_grades"].with_columns(
+        pl.when(pl.int_range(pl.len()) == first).then(pl.col("skaits") - 1).otherwise(pl.col("skaits"))
+        .alias("skaits"))}
+    after = prints(edited)
+    assert after[2022] != before[2022] and after[2023] == before[2023]
+    assert prints(cells, "d2")[2023] != before[2023]
+    assert inc.years_to_compute(after, before, []) == [2022]
+    assert inc.years_to_compute(before, before, []) == []
+    assert inc.years_to_compute(before, before, [2023, 2030]) == [2023]
+    assert inc.years_to_compute(before, {}, []) == [2022, 2023]
+    assert len(inc.definitions_fingerprint(True)) == 64
+    assert inc.definitions_fingerprint(True) != inc.definitions_fingerprint(False)
 
 
 def test_published_frame_blanks_symbols():

@@ -1,18 +1,20 @@
 -- Dataset 2: children in pre-school programmes on the reference date, by age in full years on that date (0-6,
 -- '7' = 7 and older) and sex, at every level. Same base rows as cells_preschool_programmes (od_enrolments).
--- The birth date comes from the learner's latest VIIS record (the record dim_learners also takes).
+-- The birth date comes from the learner's latest VIIS record up to that school year (its own year's, else the
+-- last before it): a later year's record never changes a published year, so loading a new school year leaves
+-- the earlier years' cells, and their disclosure control (sdc_cell_status), as they were.
 with births as (
-    select learner_id, birth_date
+    select school_year, learner_id, birth_date
     from {{ ref('stg_viis__learners') }}
     qualify row_number() over (
-        partition by learner_id order by school_year desc, _source_file desc, _source_line desc) = 1
+        partition by learner_id, school_year order by _source_file desc, _source_line desc) = 1
 ),
 base as (
     select e.school_year, e.municipality_code, e.institution_id,
         cast(least(greatest({{ od_age_on('b.birth_date', 'e.reference_date') }}, 0), 7) as varchar) as vecums,
         {{ od_sex('e.sex') }} as dzimums
     from ({{ od_enrolments(['PIRMSSKOLA']) }}) as e
-    left join births as b on b.learner_id = e.learner_id
+    asof left join births as b on b.learner_id = e.learner_id and b.school_year <= e.school_year
 ),
 c as (
     {{ od_cube('base', ['vecums', 'dzimums'], 'count(*) as izglitojamo_skaits') }}

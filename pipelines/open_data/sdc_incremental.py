@@ -1,0 +1,63 @@
+"""Which school years the dbt model sdc_cell_status recomputes.
+
+Disclosure control works per school year (sdc.cell_status), and it is the costly step of the open data (minutes
+at national scale), so the model is incremental: it recomputes a year when that year's cells differ from the
+cells its stored status was computed from, when the disclosure definitions or engine changed, or when the year
+is being rebuilt (dbt var school_years). Each stored row carries the fingerprint of its year's input
+(`input_hash`): the year's rows of every cells table, hashed in DuckDB, plus the definitions and the engine's
+source. A change anywhere in a year's cells (a correction that reaches back, a new column) therefore
+recomputes that year, never leaves it with a stale status."""
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from pipelines.open_data import bounds, catalogue, sdc
+
+
+def school_years(value: object) -> list[int]:
+    """The school years of dbt's var('school_years') as the model's config renders it: [2023, 2024], "[2023,
+    2024]", "2023", 2023, "[]" or None (the Python twin of the macro school_years_var)."""
+    if value is None:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [int(v) for v in value]
+    parts = (v.strip().strip("'\"") for v in str(value).replace("[", "").replace("]", "").split(","))
+    return [int(v) for v in parts if v]
+
+
+def period_in(column: str, years: Sequence[int]) -> str:
+    """SQL: the period column ('2023/2024') lies in one of the school years (2023)."""
+    if not years:
+        return "false"
+    return f"cast(left(cast({column} as varchar), 4) as integer) in ({', '.join(str(int(y)) for y in years)})"
+
+
+def definitions_fingerprint(audit: bool, root: Path = catalogue.OPEN_DATA_DIR) -> str:
+    """The dataset definitions and the engine's source (a change in either can change any year's status)."""
+    h = hashlib.sha256(f"audit={audit}".encode())
+    for path in [*sorted((root / "datasets").glob("*.yaml")), Path(sdc.__file__), Path(bounds.__file__)]:
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def year_fingerprints(relations: Mapping[str, object], periods: Mapping[str, str], definitions: str
+                      ) -> dict[int, str]:
+    """school year -> fingerprint of its input: per cells relation (DuckDB), the count and the XOR of the row
+    hashes of the year's rows (order-free; rows are unique by _row_key), with the definitions' fingerprint."""
+    parts: dict[int, list[str]] = {}
+    for name in sorted(relations):
+        col = periods[name]
+        rows = relations[name].query(
+            "t", f"select cast(left(cast({col} as varchar), 4) as integer) as y, count(*), bit_xor(hash(t)) "
+                 "from t group by 1").fetchall()
+        for year, n, h in rows:
+            parts.setdefault(int(year), []).append(f"{name}:{n}:{h}")
+    return {y: hashlib.sha256("|".join([definitions, *p]).encode()).hexdigest() for y, p in parts.items()}
+
+
+def years_to_compute(current: Mapping[int, str], stored: Mapping[int, str], rebuild: Sequence[int]) -> list[int]:
+    """The years whose input changed since their stored status (or that have none), plus the years being
+    rebuilt that have cells."""
+    return sorted(y for y, h in current.items() if stored.get(y) != h or y in set(rebuild))
