@@ -90,7 +90,6 @@ def schema_yaml(cat: Catalogue) -> str:
 def sdc_python(cat: Catalogue) -> str:
     counted = [ds for ds in cat.datasets if ds.value_columns()]
     refs = "\n".join(f'        "{ds.model}": dbt.ref("{ds.cells_model}"),' for ds in counted)
-    periods = "\n".join(f'        "{ds.model}": "{ds.period_column()}",' for ds in counted)
     return f'''{_header(None, "#")}"""Disclosure control of the open datasets: the status ('c' suppressed, 'z' not applicable, 'x' not
 available) of every value cell of the cells models that is not published as its value. The engine is
 pipelines/open_data/sdc.py; this model only feeds it the cells tables (literal refs, so dbt knows the lineage).
@@ -110,17 +109,16 @@ def model(dbt, session):
     relations = {{
 {refs}
     }}
-    periods = {{
-{periods}
-    }}
+    datasets = {{ds.model: ds for ds in catalogue.load().datasets}}
     audit = sdc.audit_default()
-    current = inc.year_fingerprints(relations, periods, inc.definitions_fingerprint(audit))
+    current = inc.year_fingerprints(relations, datasets, inc.definitions_fingerprint(audit))
     stored = {{}}
     if dbt.is_incremental:
         stored = dict(session.sql(f"select school_year, min(input_hash) from {{dbt.this}} group by 1").fetchall())
     years = inc.years_to_compute(current, stored, inc.school_years(dbt.config.get("school_years")))
-    cells = {{name: rel.filter(inc.period_in(periods[name], years)).pl() for name, rel in relations.items()}}
-    status = sdc.cell_status(catalogue.load().datasets, cells, audit=audit, with_period=True)
+    cells = {{name: rel.filter(inc.period_in(datasets[name].period_column(), years)).pl()
+             for name, rel in relations.items()}}
+    status = sdc.cell_status(list(datasets.values()), cells, audit=audit, with_period=True)
     year = pl.col("period").str.slice(0, 4).cast(pl.Int32)
     return status.select(
         year.alias("school_year"), "model", "_row_key", "column_name", "status",

@@ -42,16 +42,25 @@ def definitions_fingerprint(audit: bool, root: Path = catalogue.OPEN_DATA_DIR) -
     return h.hexdigest()
 
 
-def year_fingerprints(relations: Mapping[str, object], periods: Mapping[str, str], definitions: str
-                      ) -> dict[int, str]:
-    """school year -> fingerprint of its input: per cells relation (DuckDB), the count and the XOR of the row
-    hashes of the year's rows (order-free; rows are unique by _row_key), with the definitions' fingerprint."""
+def input_columns(ds: catalogue.Dataset, present: Sequence[str]) -> list[str]:
+    """The columns of a cells table that disclosure control reads: every column but the attributes (labels such
+    as names: renaming an institution does not change what is suppressed), the row key, _not_available."""
+    wanted = [c.name for c in ds.columns if c.role != "attribute"] + ["_row_key", "_not_available"]
+    return [c for c in wanted if c in present]
+
+
+def year_fingerprints(relations: Mapping[str, object], datasets: Mapping[str, catalogue.Dataset],
+                      definitions: str) -> dict[int, str]:
+    """school year -> fingerprint of its input: per cells relation (DuckDB), the count and the XOR of the hashes
+    of the year's rows over input_columns (order-free; rows are unique by _row_key), with the definitions'
+    fingerprint."""
     parts: dict[int, list[str]] = {}
     for name in sorted(relations):
-        col = periods[name]
-        rows = relations[name].query(
-            "t", f"select cast(left(cast({col} as varchar), 4) as integer) as y, count(*), bit_xor(hash(t)) "
-                 "from t group by 1").fetchall()
+        rel, ds = relations[name], datasets[name]
+        cols = ", ".join(f'"{c}"' for c in input_columns(ds, rel.columns))
+        rows = rel.query(
+            "t", f"select cast(left(cast({ds.period_column()} as varchar), 4) as integer) as y, count(*), "
+                 f"bit_xor(hash(struct_pack({cols}))) from t group by 1").fetchall()
         for year, n, h in rows:
             parts.setdefault(int(year), []).append(f"{name}:{n}:{h}")
     return {y: hashlib.sha256("|".join([definitions, *p]).encode()).hexdigest() for y, p in parts.items()}

@@ -258,10 +258,10 @@ def test_a_year_is_recomputed_when_its_cells_change():
     base = pl.concat([b.with_columns(pl.lit(y).alias("macibu_gads")) for y, b in years.items()])
     cells = build(base, GRADES, PROGRAMMES)
     con = duckdb.connect()
-    periods = {"od_grades": "macibu_gads", "od_programmes": "macibu_gads"}
+    datasets = {"od_grades": GRADES, "od_programmes": PROGRAMMES}
 
     def prints(frames, definitions="d1"):
-        return inc.year_fingerprints({n: con.from_arrow(f.to_arrow()) for n, f in frames.items()}, periods,
+        return inc.year_fingerprints({n: con.from_arrow(f.to_arrow()) for n, f in frames.items()}, datasets,
                                      definitions)
 
     before = prints(cells)
@@ -276,6 +276,11 @@ def test_a_year_is_recomputed_when_its_cells_change():
     after = prints(edited)
     assert after[2022] != before[2022] and after[2023] == before[2023]
     assert prints(cells, "d2")[2023] != before[2023]
+    # a label column (role attribute) is not read by disclosure control: renaming changes nothing
+    labelled = {n: f.with_columns(pl.lit("Skola").alias("iestade")) for n, f in cells.items()}
+    assert inc.input_columns(GRADES, labelled["od_grades"].columns) == [
+        "macibu_gads", "limenis", "pasvaldibas_kods", "iestades_kods", "klase", "dzimums", "skaits", "_row_key"]
+    assert prints(labelled) == before
     assert inc.years_to_compute(after, before, []) == [2022]
     assert inc.years_to_compute(before, before, []) == []
     assert inc.years_to_compute(before, before, [2023, 2030]) == [2023]

@@ -27,26 +27,16 @@ def model(dbt, session):
         "od_grades_by_programme": dbt.ref("cells_grades_by_programme"),
         "od_absences_by_programme": dbt.ref("cells_absences_by_programme"),
     }
-    periods = {
-        "od_preschool_learners": "macibu_gads",
-        "od_learners_general": "macibu_gads",
-        "od_learners_vocational": "macibu_gads",
-        "od_preschool_programmes": "macibu_gads",
-        "od_general_programmes": "macibu_gads",
-        "od_vocational_programmes": "macibu_gads",
-        "od_academic_staff": "macibu_gads",
-        "od_teaching_staff": "macibu_gads",
-        "od_grades_by_programme": "macibu_gads",
-        "od_absences_by_programme": "macibu_gads",
-    }
+    datasets = {ds.model: ds for ds in catalogue.load().datasets}
     audit = sdc.audit_default()
-    current = inc.year_fingerprints(relations, periods, inc.definitions_fingerprint(audit))
+    current = inc.year_fingerprints(relations, datasets, inc.definitions_fingerprint(audit))
     stored = {}
     if dbt.is_incremental:
         stored = dict(session.sql(f"select school_year, min(input_hash) from {dbt.this} group by 1").fetchall())
     years = inc.years_to_compute(current, stored, inc.school_years(dbt.config.get("school_years")))
-    cells = {name: rel.filter(inc.period_in(periods[name], years)).pl() for name, rel in relations.items()}
-    status = sdc.cell_status(catalogue.load().datasets, cells, audit=audit, with_period=True)
+    cells = {name: rel.filter(inc.period_in(datasets[name].period_column(), years)).pl()
+             for name, rel in relations.items()}
+    status = sdc.cell_status(list(datasets.values()), cells, audit=audit, with_period=True)
     year = pl.col("period").str.slice(0, 4).cast(pl.Int32)
     return status.select(
         year.alias("school_year"), "model", "_row_key", "column_name", "status",
