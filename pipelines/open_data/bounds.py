@@ -37,6 +37,8 @@ def system(groups: pl.DataFrame, known: np.ndarray, values: np.ndarray
 TOL = 1e-6
 # how far around a pinned cell its public-only bounds are computed (see pinned)
 HOPS = 1
+# at most this many LP pairs over random halves of the unproven targets before one LP pair per target
+SUBSET_PUSHES = 10
 
 
 class _Component:
@@ -148,6 +150,22 @@ def bounds(groups: pl.DataFrame, known: np.ndarray, values: np.ndarray, targets:
                     if x is not None:
                         seen_lo, seen_hi = np.minimum(seen_lo, x), np.maximum(seen_hi, x)
                 if (targets[cells_k] & (seen_hi - seen_lo < need - TOL)).sum() > 0.8 * before:
+                    break
+            # then random halves of the still unproven targets, random positive weights: each LP pair spreads a
+            # different mix; stop once a pair proves < 3 % of the rest. At scale 1.0 the teaching-staff audit of
+            # one year fell from 1,719 LPs to 266 (most targets no longer need two LPs of their own)
+            rng = np.random.default_rng(len(vars_k) + 1)
+            for _ in range(SUBSET_PUSHES):
+                open_t = targets[cells_k] & (seen_hi - seen_lo < need - TOL)
+                if open_t.sum() < 8:
+                    break
+                before = open_t.sum()
+                weights = np.where(open_t & (rng.random(len(vars_k)) < 0.5), rng.random(len(vars_k)) + 0.5, 0.0)
+                for sign in (-1.0, 1.0):
+                    _, x = lp.solve(sign * weights)
+                    if x is not None:
+                        seen_lo, seen_hi = np.minimum(seen_lo, x), np.maximum(seen_hi, x)
+                if (targets[cells_k] & (seen_hi - seen_lo < need - TOL)).sum() > 0.97 * before:
                     break
 
         def wide(j: int) -> bool:

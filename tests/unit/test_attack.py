@@ -108,3 +108,28 @@ def test_primary_violations():
     bad = primary_violations([ds], {"od_r": pub})
     assert sorted(bad["problem"]) == ["count in (0, threshold)", "denominator below threshold"]
     assert bad["n"].to_list() == [1, 1]
+
+
+def test_the_shortcuts_of_the_bounds_give_the_exact_verdict():
+    """bounds() with `enough` proves most cells wide by feasible points (random directions, pushes over all and
+    over random halves of the unproven cells) instead of two LPs each: the verdict hi - lo < threshold must be
+    exactly the one of the exact bounds, on a system big enough for every shortcut to run."""
+    import numpy as np
+
+    from pipelines.open_data import bounds
+
+    cells = build(learners_base(31, n_inst=40), GRADES)
+    pop = sdc.populations([GRADES])[0]
+    canon, _ = sdc.canonical_cells(pop, cells)
+    groups = sdc.relation_groups(pop, canon)
+    sup, _ = sdc.suppress(canon, groups, audit=False)  # the group rules only: some cells stay pinned
+    value = canon["value"].to_numpy().astype(float)
+    thr = canon["threshold"].to_numpy().astype(float)
+    assert sup.sum() > 40
+    lo, hi = bounds.bounds(groups, ~sup, value, sup)
+    lo_f, hi_f = bounds.bounds(groups, ~sup, value, sup, enough=thr, truth=value)
+    exact = sup & (hi - lo < thr - bounds.TOL)
+    fast = sup & (hi_f - lo_f < thr - bounds.TOL)
+    assert exact.any() and (~exact & sup).any()
+    assert np.array_equal(exact, fast)
+    assert np.allclose(lo[exact], lo_f[exact]) and np.allclose(hi[exact], hi_f[exact])
