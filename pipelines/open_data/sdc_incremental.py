@@ -4,9 +4,10 @@ Disclosure control works per school year (sdc.cell_status), and it is the costly
 at national scale), so the model is incremental: it recomputes a year when that year's cells differ from the
 cells its stored status was computed from, when the disclosure definitions or engine changed, or when the year
 is being rebuilt (dbt var school_years). Each stored row carries the fingerprint of its year's input
-(`input_hash`): the year's rows of every cells table, hashed in DuckDB, plus the definitions and the engine's
-source. A change anywhere in a year's cells (a correction that reaches back, a new column) therefore
-recomputes that year, never leaves it with a stale status."""
+(`input_hash`): the year's rows of every cells table over the columns disclosure control reads, hashed in
+DuckDB, plus the definitions and the engine's source. A change in what it reads of a year's cells (a correction
+that reaches back, a new key or value column) therefore recomputes that year, never leaves it with a stale
+status; a renamed institution (a label) does not."""
 from __future__ import annotations
 
 import hashlib
