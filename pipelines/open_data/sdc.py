@@ -405,9 +405,7 @@ def cell_status(datasets: Sequence[Dataset], cells: Mapping[str, pl.DataFrame], 
     work: list[tuple[Population, pl.DataFrame]] = []  # (population, the canonical cells of one period)
     for pop in populations(datasets):
         canon, published_of[pop.name] = canonical_cells(pop, cells)
-        # every relation group lies inside one period (the period is part of every group's key), so each period
-        # is suppressed on its own: a one-year rebuild recomputes only that year and gets what the whole run
-        # gets; the periods run in threads (HiGHS releases the GIL while it solves)
+        # one work item per period (see the module docstring); threads, since HiGHS releases the GIL
         for part in canon.partition_by("period", maintain_order=True):
             work.append((pop, part.drop("cell_id").with_row_index("cell_id").with_columns(
                 pl.col("cell_id").cast(pl.Int64))))

@@ -28,11 +28,16 @@ def school_years(value: object) -> list[int]:
     return [int(v) for v in parts if v]
 
 
+def school_year_sql(column: str) -> str:
+    """SQL: the school year (2023) of a period column ('2023/2024')."""
+    return f"cast(left(cast({column} as varchar), 4) as integer)"
+
+
 def period_in(column: str, years: Sequence[int]) -> str:
     """SQL: the period column ('2023/2024') lies in one of the school years (2023)."""
     if not years:
         return "false"
-    return f"cast(left(cast({column} as varchar), 4) as integer) in ({', '.join(str(int(y)) for y in years)})"
+    return f"{school_year_sql(column)} in ({', '.join(str(int(y)) for y in years)})"
 
 
 def definitions_fingerprint(audit: bool, root: Path = catalogue.OPEN_DATA_DIR) -> str:
@@ -60,7 +65,7 @@ def year_fingerprints(relations: Mapping[str, object], datasets: Mapping[str, ca
         rel, ds = relations[name], datasets[name]
         cols = ", ".join(f'"{c}"' for c in input_columns(ds, rel.columns))
         rows = rel.query(
-            "t", f"select cast(left(cast({ds.period_column()} as varchar), 4) as integer) as y, count(*), "
+            "t", f"select {school_year_sql(ds.period_column())} as y, count(*), "
                  f"bit_xor(hash(struct_pack({cols}))) from t group by 1").fetchall()
         for year, n, h in rows:
             parts.setdefault(int(year), []).append(f"{name}:{n}:{h}")
