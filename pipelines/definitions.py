@@ -1,6 +1,7 @@
 """The Dagster definitions of the whole pipeline: every sub-package of pipelines/defs exposes `defs`; they are
 merged here with the shared resources and the executor. Steps run in one process, one after another: DuckDB
-takes a single writer process."""
+takes a single writer process. The exception is the `ingest` job (pipelines/defs/ingest/jobs.py), whose steps
+run in parallel processes that each hold the warehouse only for their short write."""
 from __future__ import annotations
 
 import importlib

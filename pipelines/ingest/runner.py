@@ -42,11 +42,10 @@ def materialize(years: list[int] | None = None, feeds: list[str] | None = None, 
     import dagster as dg
 
     from pipelines.common.contracts import all_entities
-    from pipelines.defs.ingest.assets import asset_key, ingest_assets
-    from pipelines.defs.ingest.partitions import SCHOOL_YEAR
+    from pipelines.defs.ingest import jobs
+    from pipelines.defs.ingest.assets import asset_key
     from pipelines.defs.ingest.gates import CHECK as GATE
-    from pipelines.defs.ingest.gates import RAW_SPECS, raw_quality_gates
-    from pipelines.defs.ingest.resources import DuckDBWarehouse
+    from pipelines.defs.ingest.partitions import SCHOOL_YEAR
     from pipelines.ingest.files import landing_years
 
     landing = settings.landing_dir()
@@ -62,20 +61,27 @@ def materialize(years: list[int] | None = None, feeds: list[str] | None = None, 
     new = [k for k in keys if k not in known]
     if new:
         instance.add_dynamic_partitions(SCHOOL_YEAR, new)
+    # the selected assets bring their checks: the reconcile check and the raw quality gate
     selection = [asset_key(e) for e in entities]
-    # the raw gates only (pipelines.defs.ingest.gates, not pipelines.defs.quality: no dbt import, ~5 s)
-    gates = dg.AssetSelection.checks(*[s.key for s in RAW_SPECS if s.asset_key in set(selection)])
+    job = dg.reconstructable(jobs.resolved_job)
     failures: list[str] = []
     for key in keys:
-        progress(f"  school year {key}: {len(selection)} asset(s)")
-        result = dg.materialize(
-            [*ingest_assets, raw_quality_gates],
-            selection=dg.AssetSelection.assets(*selection) | gates, partition_key=key, instance=instance,
-            resources={"warehouse": DuckDBWarehouse()}, raise_on_error=False,
-            tags={"ikms/trigger": "runner"},
-            # the run's full event log stays in the instance (and the UI); the console gets warnings only,
-            # the progress lines below say what happened
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        n = jobs.processes(landing_bytes(landing, {e.feed for e in entities}, int(key)))
+        where = f" (step output: {_fresh_forkserver(jobs.PRELOAD)})" if n > 1 else ""
+        progress(f"  school year {key}: {len(selection)} asset(s), {n} process(es){where}")
+        result = dg.execute_job(
+            job, instance=instance, asset_selection=selection, raise_on_error=False,
+            tags={"ikms/trigger": "runner", "dagster/partition": key},
+            run_config={
+                "execution": jobs.execution_config(n),
+                # the paths as this process resolves them: a step process comes from a forkserver whose
+                # environment is the one of its start
+                "resources": {"warehouse": {"config": {"path": str(settings.warehouse_path()),
+                                                       "landing": str(landing)}}},
+                # the run's full event log stays in the instance (and the UI); the console gets warnings
+                # only, the progress lines below say what happened
+                "loggers": {"console": {"config": {"log_level": "WARNING"}}},
+            },
         )
         for ev in result.all_events:
             if ev.event_type_value == "STEP_FAILURE":
@@ -101,6 +107,50 @@ def materialize(years: list[int] | None = None, feeds: list[str] | None = None, 
     if failures:
         raise IngestFailed(failures, summary)
     return summary
+
+
+def landing_bytes(landing: Path, feeds: set[str], year: int) -> int:
+    """Bytes of the landing files of `feeds` for one school year."""
+    from pipelines.ingest.files import partition_dir
+
+    return sum(f.stat().st_size for feed in feeds for f in partition_dir(landing, feed, year).glob("*") if f.is_file())
+
+
+_FORKSERVER_ENV: dict | None = None
+
+
+def _fresh_forkserver(preload: list[str]) -> Path:
+    """Start multiprocessing's forkserver, from which the ingest job's step processes fork, with its output
+    (and so theirs: Dagster's per-step console lines, tracebacks) going to $IKMS_DATA_DIR/logs/ingest_steps.log;
+    the run's events, failures included, are in the instance and reported by materialize(). The forkserver
+    keeps the environment of its start (IKMS_DATA_DIR, IKMS_PSEUDONYM_KEY, DAGSTER_HOME): it is restarted when
+    that changed since (tests, notebooks)."""
+    global _FORKSERVER_ENV
+    import multiprocessing
+    import multiprocessing.forkserver as fs
+
+    log = settings.data_dir() / "logs" / "ingest_steps.log"
+    env = {k: v for k, v in os.environ.items() if k.startswith(("IKMS_", "DAGSTER_"))}
+    if _FORKSERVER_ENV is not None and env != _FORKSERVER_ENV:
+        fs._forkserver._stop()  # the stdlib's own stop (used by its tests); started again below
+    _FORKSERVER_ENV = env
+    log.parent.mkdir(parents=True, exist_ok=True)
+    multiprocessing.get_context("forkserver").set_forkserver_preload(
+        ["dagster._core.executor.multiprocess", *preload])  # what Dagster's executor would set
+    sys.stdout.flush()
+    sys.stderr.flush()
+    saved = [os.dup(1), os.dup(2)]
+    try:
+        with open(log, "a", encoding="utf-8") as f:
+            os.dup2(f.fileno(), 1)
+            os.dup2(f.fileno(), 2)
+            fs.ensure_running()  # the server inherits these two descriptors; a running server is left alone
+    finally:
+        os.dup2(saved[0], 1)
+        os.dup2(saved[1], 2)
+        for fd in saved:
+            os.close(fd)
+    return log
 
 
 def summarize(tables: list[str], years: list[int]) -> dict:

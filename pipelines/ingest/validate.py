@@ -172,9 +172,10 @@ EARLY = [r for r in RULES if r not in ("duplicate_row", "duplicate_key", "overla
 
 
 def _distinct(frame: pl.DataFrame, c: Column, year: int, institutions: list[str] | None,
-              classifiers: dict[str, list[str]], key: bytes, table: str) -> pl.DataFrame:
+              classifiers: dict[str, list[str]], key: bytes, table: str) -> tuple[pl.DataFrame, pl.DataFrame | None]:
     """One row per distinct raw value of column c (null included): the typed value, the bit mask of the
-    single-column rules it breaks, an id (for exact row comparisons) and, for a personal code, the pseudonym.
+    single-column rules it breaks, an id (for exact row comparisons) and, for a personal code, the pseudonym;
+    for a personal code also the (string -> pseudonym) map of its raw strings, for the quarantined records.
     Columns repeat values massively (a person's code, a batch timestamp, a date), so this is where the
     per-value work is done."""
     n = c.name
@@ -192,10 +193,12 @@ def _distinct(frame: pl.DataFrame, c: Column, year: int, institutions: list[str]
         # the two are nearly always the same string: hash each distinct string once (HMAC is the costly part)
         codes = pl.concat([u.get_column(f"__t_{n}"), u.get_column(n)]).drop_nulls().unique().alias("c").to_frame()
         m = pl.concat([codes, pseudonymise_columns(codes.select(pl.col("c").alias("p")), ["p"], key)], how="horizontal")
-        u = u.with_columns(
-            [pl.col(src).replace_strict(m["c"], m["p"], default=None, return_dtype=pl.Utf8).alias(dst)
-             for src, dst in ((f"__t_{n}", f"__p_{n}"), (n, f"__q_{n}"))])
-    return u
+        u = u.with_columns(pl.col(f"__t_{n}").replace_strict(m["c"], m["p"], default=None, return_dtype=pl.Utf8)
+                           .alias(f"__p_{n}"))
+        # the raw string's pseudonym is needed for the few quarantined rows only: not joined to every row
+        # (a 64-character string per row: ~0.5 GB at 6 M rows)
+        return u, m
+    return u, None
 
 
 def validate(entity: Entity, frame: pl.DataFrame, year: int, key: bytes, institutions: list[str] | None = None,
@@ -210,9 +213,9 @@ def validate(entity: Entity, frame: pl.DataFrame, year: int, key: bytes, institu
     if not frame[ORD].is_sorted():
         frame = frame.sort(ORD)
     frame = frame.with_columns(pl.col(MISSING_COLUMN).cast(pl.Utf8))
-    sizes, parts = {}, []
+    sizes, parts, codes = {}, [], {}
     for c in cols:
-        u = _distinct(frame, c, year, institutions, classifiers, key, entity.table)
+        u, codes[c.name] = _distinct(frame, c, year, institutions, classifiers, key, entity.table)
         sizes[c.name] = u.height
         # one narrow join per column, side by side: a chain of joins would copy every column at each step
         parts.append(frame.lazy().select(c.name).join(u.lazy(), on=c.name, how="left", nulls_equal=True,
@@ -230,11 +233,14 @@ def validate(entity: Entity, frame: pl.DataFrame, year: int, key: bytes, institu
     loaded = df.filter(~pl.col("__bad")).select(
         [(pl.col(f"__p_{c.name}") if c.personal_code else pl.col(f"__t_{c.name}").cast(DTYPES[c.type])).alias(c.name)
          for c in cols] + [pl.col(FILE), pl.col(LINE)]).collect(engine=_ENGINE)
-    keep = [c.name for c in cols] + [f"__t_{c.name}" for c in cols] + [f"__q_{c.name}" for c in cols if c.personal_code] + [
+    keep = [c.name for c in cols] + [f"__t_{c.name}" for c in cols] + [
         MALFORMED, MISSING_COLUMN, FILE, LINE, ORD, "__r_duplicate_row", "__r_duplicate_key", "__r_overlapping_enrolment"]
     bad = df.filter(pl.col("__bad")).select(keep).collect(engine=_ENGINE)
     # the details of the bad rows only, with the same expressions as a row-by-row evaluation
     bad = bad.with_columns([_code_error(pl.col(f"__t_{c.name}")).alias(f"__e_{c.name}") for c in cols if c.personal_code])
+    bad = bad.with_columns([pl.col(c.name).replace_strict(codes[c.name]["c"], codes[c.name]["p"], default=None,
+                                                          return_dtype=pl.Utf8).alias(f"__q_{c.name}")
+                            for c in cols if c.personal_code])
     details = rule_details(entity, year, institutions, classifiers)
     not_malformed = pl.col(MALFORMED).is_null()
     bad = bad.with_columns(

@@ -124,6 +124,33 @@ def test_reconcile_checks_passed(ingested):
             assert ev is not None and ev.evaluation.passed, check_key
 
 
+def test_parallel_step_processes_load_the_same_tables(ingested, monkeypatch):
+    """The ingest job with two step processes (the national default; the small landing dir runs in one):
+    the same tables, byte for byte, every asset materialized with its reconcile check and gate."""
+    import dagster as dg
+
+    from pipelines.defs.ingest.jobs import processes
+    from pipelines.ingest.runner import dagster_home, materialize
+
+    assert processes(1000) == 1 and processes(10**10) >= 1
+    before = fingerprint()
+    monkeypatch.setenv("IKMS_INGEST_PROCESSES", "2")
+    lines: list[str] = []
+    materialize(years=[2023], progress=lines.append)
+    assert "2 process(es)" in lines[0]
+    assert fingerprint() == before
+    instance = dg.DagsterInstance.from_config(str(dagster_home()))
+    run = instance.get_runs(limit=1)[0]
+    events = [r.dagster_event for r in instance.all_logs(run.run_id) if r.dagster_event]
+    pids = {e.pid for e in events if e.event_type_value == "STEP_START"}
+    assert len(pids) > 2  # steps ran in their own processes, not in the run's
+    materialized = {e.asset_key.to_user_string() for e in events if e.event_type_value == "ASSET_MATERIALIZATION"}
+    assert materialized == {f"raw/{t}" for t in COUNTS}
+    checks = {(e.event_specific_data.asset_key.to_user_string(), e.event_specific_data.check_name)
+              for e in events if e.event_type_value == "ASSET_CHECK_EVALUATION"}
+    assert {c for _, c in checks} == {"reconciles", "ge_gates"} and len(checks) == 2 * len(COUNTS)
+
+
 def test_rerun_is_byte_identical_and_unreadable_file_fails_only_its_asset(ingested):
     from pipelines.ingest.runner import IngestFailed, materialize
 

@@ -12,8 +12,10 @@ def specs(key: dg.AssetKey) -> list[dg.AssetCheckSpec]:
                               description="every row read is loaded or quarantined: read = loaded + quarantined, per file")]
 
 
-def reconcile_result(result) -> dg.AssetCheckResult:
+def reconcile_result(result, asset_key: dg.AssetKey | None = None) -> dg.AssetCheckResult:
+    """asset_key: needed when one step materializes several assets (the XML extract)."""
     return dg.AssetCheckResult(
+        asset_key=asset_key,
         check_name=RECONCILES,
         passed=result.reconciles,
         severity=dg.AssetCheckSeverity.ERROR,

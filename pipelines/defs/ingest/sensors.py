@@ -9,7 +9,8 @@ import dagster as dg
 
 from pipelines import settings
 from pipelines.common.contracts import feeds
-from pipelines.defs.ingest.assets import feed_keys, ingest_assets
+from pipelines.defs.ingest.assets import feed_keys
+from pipelines.defs.ingest.jobs import ingest_job
 from pipelines.defs.ingest.partitions import SCHOOL_YEAR
 
 
@@ -33,7 +34,7 @@ def changes(old: dict, new: dict) -> list[tuple[str, str]]:
     return sorted({tuple(p.split("/")[:2]) for p in touched})
 
 
-@dg.sensor(name="landing_files", asset_selection=ingest_assets, minimum_interval_seconds=30,
+@dg.sensor(name="landing_files", job=ingest_job, minimum_interval_seconds=30,
            default_status=dg.DefaultSensorStatus.STOPPED,
            description="new or changed files under the landing dir -> one run per (feed, school year)")
 def landing_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:

@@ -1,13 +1,14 @@
 """Quality gates as BLOCKING Dagster asset checks (check name `ge_gates`), one per gated asset:
 
-- raw_quality_gates: every raw/<feed>_<entity> ingest asset, PARTITIONED by school year like the assets
-  (AssetCheckSpec.partitions_def, a preview feature of Dagster 1.13: the check runs for, and its evaluation is
+- raw_quality_gates and raw_quality_gates_dependent (the assets that read raw/viis_institutions; why two: see
+  pipelines/defs/ingest/gates.py): every raw/<feed>_<entity> ingest asset, PARTITIONED by school year like the
+  assets (AssetCheckSpec.partitions_def, a preview feature of Dagster 1.13: the check runs for, and its evaluation is
   recorded against, the run's partition; without it a check on a partitioned asset is unpartitioned and runs
   once per run, not knowing which year to look at). It validates the partition's school year.
 - warehouse_quality_gates: the marts (marts/<model>) and indicators/indicator_values dbt assets, unpartitioned:
   they validate whole tables (every school year; yearly marts also the change between consecutive years).
 
-Both are multi-asset checks (one step each, one DuckDB connection, subsettable: a run that selects some assets
+All are multi-asset checks (one step each, one DuckDB connection, subsettable: a run that selects some assets
 runs only their checks). Each check's result is ERROR severity when an expectation of severity error failed
 (Dagster then fails the check step and skips every step downstream of the asset in THAT run: the dbt step
 below raw/*, anything below the marts), WARN when only warnings failed (reported, nothing blocked). Blocking
@@ -22,7 +23,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.defs.ingest.gates import (CHECK, DESCRIPTION, RAW_SPECS, RAW_SUITES, _key, check_result,  # noqa: F401
-                                         raw_quality_gates, run_suites)
+                                         RAW_GATE_CHECKS, raw_quality_gates, run_suites)
 from pipelines.quality.suites import all_suites
 
 
@@ -47,7 +48,7 @@ def warehouse_quality_gates(context):
     yield from run_suites(context, context.resources.warehouse, WAREHOUSE_SUITES, None)
 
 
-quality_checks = [raw_quality_gates] + ([warehouse_quality_gates] if WAREHOUSE_SPECS else [])
+quality_checks = [*RAW_GATE_CHECKS] + ([warehouse_quality_gates] if WAREHOUSE_SPECS else [])
 
 defs = dg.Definitions(asset_checks=quality_checks)
 
