@@ -40,7 +40,7 @@ _TS = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,9})
 
 @dataclass
 class Validated:
-    loaded: pl.DataFrame  # typed stored columns (personal codes pseudonymised), _source_file, _source_line
+    loaded: pl.DataFrame  # typed stored columns (personal codes pseudonymised), _source_file (as given), _source_line
     quarantined: pl.DataFrame  # _source_file, _source_line, rule, rules, detail, record
 
 
@@ -185,7 +185,8 @@ def _distinct(frame: pl.DataFrame, c: Column, year: int, institutions: list[str]
     bits = [pl.when(d.is_not_null()).then(pl.lit(_BIT[r], pl.Int32)).otherwise(pl.lit(0, pl.Int32))
             for r, d in _column_details(c, year, institutions, classifiers, table)]
     mask = pl.reduce(lambda a, b: a | b, bits) if bits else pl.lit(0, pl.Int32)
-    u = u.with_columns(mask.alias(f"__m_{n}"), pl.int_range(pl.len(), dtype=pl.Int64).alias(f"__i_{n}"))
+    # ids as UInt32 (a partition has far fewer distinct values): 4 bytes per row and column, not 8
+    u = u.with_columns(mask.alias(f"__m_{n}"), pl.int_range(pl.len(), dtype=pl.UInt32).alias(f"__i_{n}"))
     # the same id for raw values with the same typed value (" 4" and "4"): compares typed values for keys
     u = u.with_columns(pl.col(f"__i_{n}").min().over(f"__t_{n}").alias(f"__k_{n}"))
     u = u.drop(f"__e_{n}", strict=False).collect(engine=_ENGINE)
@@ -227,15 +228,16 @@ def validate(entity: Entity, frame: pl.DataFrame, year: int, key: bytes, institu
         mask = mask | pl.when(d.is_not_null()).then(_BIT["date_order"]).otherwise(0)
     mask = pl.when(pl.col(MALFORMED).is_not_null()).then(pl.lit(_BIT["malformed_record"], pl.Int32)).otherwise(mask)
     lf = _duplicates(entity, lf.with_columns(__ok=mask == 0), sizes)
-    bad_rows = ~pl.col("__ok") | pl.col("__r_duplicate_row").is_not_null() | pl.col("__r_duplicate_key").is_not_null() \
-        | pl.col("__r_overlapping_enrolment").is_not_null()
+    bad_rows = ~pl.col("__ok") | pl.col("__dup_row") | pl.col("__dup_key") | pl.col("__r_overlapping_enrolment").is_not_null()
     df = lf.with_columns(__bad=bad_rows).collect(engine=_ENGINE).lazy()
     loaded = df.filter(~pl.col("__bad")).select(
         [(pl.col(f"__p_{c.name}") if c.personal_code else pl.col(f"__t_{c.name}").cast(DTYPES[c.type])).alias(c.name)
          for c in cols] + [pl.col(FILE), pl.col(LINE)]).collect(engine=_ENGINE)
     keep = [c.name for c in cols] + [f"__t_{c.name}" for c in cols] + [
-        MALFORMED, MISSING_COLUMN, FILE, LINE, ORD, "__r_duplicate_row", "__r_duplicate_key", "__r_overlapping_enrolment"]
+        MALFORMED, MISSING_COLUMN, FILE, LINE, ORD, "__dup_row", "__dup_key", "__r_overlapping_enrolment"]
     bad = df.filter(pl.col("__bad")).select(keep).collect(engine=_ENGINE)
+    bad = bad.with_columns(__r_duplicate_row=pl.when("__dup_row").then(pl.lit(DUPLICATE_ROW)),
+                           __r_duplicate_key=pl.when("__dup_key").then(pl.lit(duplicate_key_text(entity))))
     # the details of the bad rows only, with the same expressions as a row-by-row evaluation
     bad = bad.with_columns([_code_error(pl.col(f"__t_{c.name}")).alias(f"__e_{c.name}") for c in cols if c.personal_code])
     bad = bad.with_columns([pl.col(c.name).replace_strict(codes[c.name]["c"], codes[c.name]["p"], default=None,
@@ -257,8 +259,15 @@ def validate(entity: Entity, frame: pl.DataFrame, year: int, key: bytes, institu
     # the record as read: source field names, raw strings; personal codes as the pseudonym of the raw string
     rec = bad.select([pl.col(f"__q_{c.name}" if c.personal_code else c.name).alias(c.name) for c in cols])
     record = rec.select(pl.struct([pl.col(c.name).alias(c.source) for c in cols]).struct.json_encode().alias("record"))
-    quarantined = bad.select(pl.col(FILE), pl.col(LINE), "rule", "rules", "detail").with_columns(record["record"])
+    quarantined = bad.select(pl.col(FILE).cast(pl.Utf8), pl.col(LINE), "rule", "rules", "detail").with_columns(record["record"])
     return Validated(loaded, quarantined)
+
+
+DUPLICATE_ROW = "an exact copy of an earlier row"
+
+
+def duplicate_key_text(entity: Entity) -> str:
+    return f"key ({', '.join(entity.key)}) repeats an earlier row with other values"
 
 
 def _packed(ids: list[str], sizes: list[int]) -> pl.Expr:
@@ -271,7 +280,7 @@ def _packed(ids: list[str], sizes: list[int]) -> pl.Expr:
         return pl.struct([pl.col(i) for i in ids])
     out, mult = pl.lit(0, pl.Int64), 1
     for i, n in zip(ids, sizes):
-        out = out + pl.col(i) * mult
+        out = out + pl.col(i).cast(pl.Int64) * mult
         mult *= max(n, 1)
     return out
 
@@ -283,17 +292,17 @@ def _duplicates(entity: Entity, df: pl.LazyFrame, sizes: dict[str, int]) -> pl.L
     cols = [c.name for c in entity.stored_columns]
     ok = pl.col("__ok")
     row_id = _packed([f"__i_{c}" for c in cols], [sizes[c] for c in cols])
-    # rows that are not candidates become null: one group of their own, never read
+    # rows that are not candidates become null: one group of their own, never read. Flags, not detail strings:
+    # a string column costs 16 bytes per row even when null; the details are written for the bad rows only
     first_copy = pl.when(ok).then(row_id).is_first_distinct()
-    df = df.with_columns(__r_duplicate_row=pl.when(ok & ~first_copy).then(pl.lit("an exact copy of an earlier row")))
-    ok2 = ok & pl.col("__r_duplicate_row").is_null()
+    df = df.with_columns(__dup_row=ok & ~first_copy)
+    ok2 = ok & ~pl.col("__dup_row")
     if entity.key:
         key = _packed([f"__k_{k}" for k in entity.key], [sizes[k] for k in entity.key])
         first_key = pl.when(ok2).then(key).is_first_distinct()
-        df = df.with_columns(__r_duplicate_key=pl.when(ok2 & ~first_key).then(
-            pl.lit(f"key ({', '.join(entity.key)}) repeats an earlier row with other values")))
+        df = df.with_columns(__dup_key=ok2 & ~first_key)
     else:
-        df = df.with_columns(__r_duplicate_key=pl.lit(None, pl.Utf8))
+        df = df.with_columns(__dup_key=pl.lit(False))
     df = df.with_columns(__r_overlapping_enrolment=pl.lit(None, pl.Utf8))
     if entity.feed == "viis" and entity.name == "enrolments":
         df = _overlaps(df)
@@ -303,7 +312,7 @@ def _duplicates(entity: Entity, df: pl.LazyFrame, sizes: dict[str, int]) -> pl.L
 def _overlaps(df: pl.LazyFrame) -> pl.LazyFrame:
     """Two general-education spells (klase set) of one person in different institutions whose date ranges
     overlap (end inclusive, null end = open): the later start (tie: larger reg nr) is quarantined."""
-    cand = df.filter(pl.col("__ok") & pl.col("__r_duplicate_row").is_null() & pl.col("__r_duplicate_key").is_null()
+    cand = df.filter(pl.col("__ok") & ~pl.col("__dup_row") & ~pl.col("__dup_key")
                      & pl.col("__t_klase").is_not_null())
     spells = cand.select(
         pl.col(ORD), p=pl.col("__t_personas_kods"), reg=pl.col("__t_iestades_reg_nr"),
