@@ -1,7 +1,9 @@
 """Materialize the ingest assets through Dagster (what `ikms ingest` / `ikms run` call), and start the UI.
 
 A persistent Dagster instance lives in $IKMS_DATA_DIR/dagster_home (the repo's dagster.yaml copied there), so
-run history stays with the data. One run per school-year partition, in-process executor (DuckDB: one writer).
+run history stays with the data. The ingest: one run of the `ingest` job per school-year partition, its steps
+in parallel processes for a large partition (pipelines/defs/ingest/jobs.py). The dbt build and the other assets:
+in-process executor (DuckDB: one writer).
 """
 from __future__ import annotations
 
