@@ -2,11 +2,11 @@
 its own process, as many at once as there are CPUs (IKMS_INGEST_PROCESSES).
 
 Why processes: an ingest step is Polars and DuckDB work that keeps ~1 core busy (readers, the contract rules and
-the single-threaded DuckDB insert), so two steps side by side use a 2-core machine. DuckDB takes one writer
-process: each step holds the warehouse only for its short replace-partition transaction and waits while the
-other holds it (pipelines.ingest.load.connect). Steps start from a forkserver that has the pipeline imported,
-not from a fresh interpreter (~3 s of imports saved per step). `require_upstream_step_success: False` lets the
-assets that depend on raw/viis_institutions start as soon as the XML extract step has reported it.
+the single-threaded DuckDB insert: one process used 109 % CPU of the 2-core machine), so two steps side by side
+use both cores — each ~30 % slower than alone (shared cores and memory bandwidth), so the national year gains ~10 %.
+DuckDB takes one writer process: each step holds the warehouse only for its short replace-partition transaction
+and waits while the other holds it (pipelines.ingest.load.connect). Steps start from a forkserver that has the
+pipeline imported, not from a fresh interpreter (great_expectations alone is a 4 s import).
 """
 from __future__ import annotations
 
@@ -20,13 +20,14 @@ from pipelines.defs.ingest.partitions import school_years
 from pipelines.defs.ingest.resources import DuckDBWarehouse
 
 JOB = "ingest"
-# imported once by the forkserver, shared by every step process (great_expectations alone takes ~4 s)
+# imported once by the forkserver, shared by every step process
 PRELOAD = ["pipelines.defs.ingest.jobs", "pipelines.ingest.ingest", "pipelines.quality.gates", "polars", "duckdb",
            "great_expectations"]
 
 
 # below this many bytes of landing files in a run, one process: a step process costs ~1.5 s to start and report
-# (the small test landing dir: 18 s in one process, 32 s in two), the national year gains (138 s -> 108 s)
+# (the small test landing dir: 18 s in one process, 32 s in two); the national year (1.8 GB) gains, measured
+# back to back: 127-129 s in one process, 116-121 s in two
 PARALLEL_FROM_BYTES = 256 * 2**20
 
 
