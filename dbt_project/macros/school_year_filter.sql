@@ -11,9 +11,10 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- var('school_years') as a list of integers: [2023, 2024], "2023", "[2023, 2024]" or 2023 -> [2023(, 2024)]. -#}
-{% macro school_years_var() -%}
-    {%- set years = var('school_years', []) -%}
+{#- var('school_years') (or another var: name) as a list of integers: [2023, 2024], "2023", "[2023, 2024]" or
+    2023 -> [2023(, 2024)]. -#}
+{% macro school_years_var(name='school_years') -%}
+    {%- set years = var(name, []) -%}
     {%- if years is string or years is number -%}
         {%- set years = (years | string).replace('[', '').replace(']', '').split(',') | map('trim') | reject('equalto', '') | list -%}
     {%- endif -%}

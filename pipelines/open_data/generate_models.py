@@ -62,7 +62,8 @@ def _model_yaml(ds: Dataset, cat: Catalogue) -> dict:
         desc = f"{c.label_lv} — {c.label_en}" + (f". {c.description_en}" if c.description_en else "")
         col: dict = {"name": c.name, "data_type": SQL_TYPES[c.type], "description": desc}
         if c.role in ("period", "level"):
-            col["data_tests"] = ["not_null"]
+            # enforced by the contract when the table is written (a not_null data test would scan it again)
+            col["constraints"] = [{"type": "not_null"}]
         cols.append(col)
     for c in values:
         cols.append({"name": f"{c.name}_pazime", "data_type": "varchar",

@@ -5,8 +5,10 @@ The country is generated for 2022-2024 but only 2022 and 2023 are ingested and b
 materializes the 2024 partitions on top of it."""
 from __future__ import annotations
 
+import atexit
 import functools
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -26,7 +28,10 @@ def built() -> dict:
     from pipelines.generator.main import generate
     from pipelines.ingest.runner import materialize
 
-    data = Path(tempfile.mkdtemp(prefix="ikms_dbt_")) / "data"
+    root = tempfile.mkdtemp(prefix="ikms_dbt_")
+    # ~0.5 GB per test run (country, warehouse, dbt target): removed when the (worker) process ends
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    data = Path(root) / "data"
     data.mkdir()
     set_data_dir(data)
     generate(seed=SEED, scale=SCALE, years=YEARS, landing=data / "landing", progress=lambda m: None)

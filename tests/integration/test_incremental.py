@@ -45,14 +45,15 @@ def test_new_year_leaves_earlier_years_unchanged():
     assert wh.query("SELECT count(*) FROM indicators.indicator_values WHERE school_year = 2024 "
                     "AND indicator_id = 'REPEAT_RATE' AND level = 'national'")[0][0] > 0
 
-    # the one-year build tested only 2024's rows of the yearly models (dbt_project/macros/
-    # test_where_school_years.sql), and whole tables for the others
+    # the one-year build tested only 2024's rows of the yearly models and of the views with a school year (the
+    # staging views over raw.*: dbt_project/macros/test_where_school_years.sql), and whole tables for the others
     data = wh.use()
     runs = [p for p in (data / "dbt_target").iterdir() if p.is_dir() and p.stat().st_mtime >= started]
     compiled = {p.name: p.read_text() for r in runs for p in (r / "compiled").rglob("*.sql")}
-    yearly = [s for n, s in compiled.items() if n.startswith("accepted_range_fct_absences_lessons_missed")]
-    assert yearly and all("school_year in (2024)" in s for s in yearly), sorted(compiled)[:20]
-    whole = [s for n, s in compiled.items() if n.startswith("not_null_dim_learners_learner_id")]
+    for test in ("accepted_range_fct_absences_lessons_missed", "not_null_stg_vendor_a__absences_reason"):
+        scoped = [s for n, s in compiled.items() if n.startswith(test)]
+        assert scoped and all("school_year in (2024)" in s for s in scoped), (test, sorted(compiled)[:20])
+    whole = [s for n, s in compiled.items() if n.startswith("unique_dim_learners_learner_id")]
     assert whole and not any("school_year in" in s for s in whole)
 
     # disclosure control is incremental by school year too (each year is suppressed on its own, and only the

@@ -181,8 +181,25 @@ def dbt_yearly_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
 @dbt_assets(manifest=MANIFEST, project=DBT_PROJECT, exclude=YEARLY_SELECT, name="dbt_models",
             dagster_dbt_translator=TRANSLATOR)
 def dbt_other_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Views, dimensions, seeds and unions: rebuilt whole."""
-    yield from _build(context, dbt, {})
+    """Views, dimensions, seeds and unions: rebuilt whole. In a run of some school years, the tests of the views
+    with a school year (staging over raw.*) read only those years (dbt_project/macros/test_where_school_years.sql)."""
+    years = run_school_years(context)
+    yield from _build(context, dbt, {"test_school_years": years} if years else {})
+
+
+def run_school_years(context: dg.AssetExecutionContext) -> list[int]:
+    """The school years of the run's partition or partition range (its tags), [] for a run of no partition."""
+    tags = context.run.tags
+    try:
+        if tags.get("dagster/partition"):
+            return [int(tags["dagster/partition"])]
+        first, last = tags.get("dagster/asset_partition_range_start"), tags.get("dagster/asset_partition_range_end")
+        if first and last:
+            return sorted(int(k) for k in context.instance.get_dynamic_partitions(school_years.name)
+                          if int(first) <= int(k) <= int(last))
+    except ValueError:  # a partition key that is not a year: test whole tables
+        pass
+    return []
 
 
 dbt_assets_defs = [dbt_yearly_models, dbt_other_models]
