@@ -82,7 +82,8 @@ def cmd_build(args) -> dict:
     _say(f"==> materializing the dbt assets through Dagster (staging -> intermediate -> marts -> indicators)")
     try:
         summary = build(years=getattr(args, "years", None), progress=_say,
-                        ignore_gates=getattr(args, "ignore_gates", False))
+                        ignore_gates=getattr(args, "ignore_gates", False),
+                        full_refresh=getattr(args, "full_refresh", False))
     except GatesFailed as e:
         _say("==> REFUSED to build the warehouse: the raw data failed error-severity quality gates "
              "(gates.results; fix the data and ingest again, or `ikms build --ignore-gates`):")
@@ -279,6 +280,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="school years whose yearly models are rebuilt (default: every ingested year)")
     p.add_argument("--ignore-gates", action="store_true",
                    help="build even though the raw data failed error-severity quality gates")
+    p.add_argument("--full-refresh", action="store_true",
+                   help="rebuild every model from scratch, every school year (once after a yearly model's "
+                        "columns changed: dbt refuses the schema change of an existing table)")
     p = sub.add_parser("check", help="run every quality gate (expectations/) and build the GE Data Docs")
     p.add_argument("--years", type=parse_years, default=None, help="school years of the raw tables (default: all)")
     p = sub.add_parser("export", help="write the open datasets to $IKMS_DATA_DIR/open_data")

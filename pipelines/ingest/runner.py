@@ -224,11 +224,13 @@ class GatesFailed(BuildFailed):
 
 
 def build(years: list[int] | None = None, progress=print, log_file: Path | None = None,
-          ignore_gates: bool = False) -> dict:
+          ignore_gates: bool = False, full_refresh: bool = False) -> dict:
     """Materialize every dbt asset (seeds, staging ... indicators) through Dagster. The school-year models are
     built for `years` (default: every school-year partition, i.e. every ingested year) in ONE run per contiguous
-    range of partitions — one dbt invocation per step; the other models are rebuilt whole. dbt's own log goes to
-    `log_file` (default $IKMS_DATA_DIR/logs/dbt_build.log); progress gets one line per built model.
+    range of partitions — one dbt invocation per step; the other models are rebuilt whole. full_refresh: every
+    model from scratch, all school years (dbt --full-refresh: needed once when a yearly model's columns changed,
+    as those refuse a schema change). dbt's own log goes to `log_file` (default $IKMS_DATA_DIR/logs/
+    dbt_build.log); progress gets one line per built model.
     Returns summary(); raises BuildFailed after the run if a step failed or a dbt test failed."""
     import contextlib
     import time
@@ -247,6 +249,8 @@ def build(years: list[int] | None = None, progress=print, log_file: Path | None 
 
     instance = dg.DagsterInstance.from_config(str(dagster_home()))
     known = instance.get_dynamic_partitions(SCHOOL_YEAR)
+    if full_refresh and years is not None:
+        raise ValueError("a full refresh rebuilds every school year: do not pass years")
     if years is None:
         years = sorted(int(k) for k in known) or landing_years(settings.landing_dir(), None)
     missing = [str(y) for y in sorted(years) if str(y) not in known]
@@ -281,6 +285,8 @@ def build(years: list[int] | None = None, progress=print, log_file: Path | None 
                 label = f"school years {first}-{last}" if first else "no school year"
                 say(f"  dbt build, {label}: {len(selection)} asset(s) in one Dagster run (log: {log_file})")
                 tags = {"ikms/trigger": "runner"}
+                if full_refresh:
+                    tags[dbt_assets.FULL_REFRESH_TAG] = "true"
                 if first:
                     tags.update({"dagster/asset_partition_range_start": first,
                                  "dagster/asset_partition_range_end": last})

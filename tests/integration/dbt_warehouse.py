@@ -40,13 +40,13 @@ def built() -> dict:
     return {"data_dir": data, "summary": summary, "failures": failures}
 
 
-def build_tolerant(years: list[int]) -> tuple[dict, list[str]]:
+def build_tolerant(years: list[int] | None, full_refresh: bool = False) -> tuple[dict, list[str]]:
     """runner.build, but failed dbt TESTS are returned (test_dbt_dagster asserts there are none) instead of
     raised, so the incremental and plausibility tests still judge the values; a failed step still raises."""
     from pipelines.ingest.runner import BuildFailed, build
 
     try:
-        return build(years=years, progress=lambda m: None), []
+        return build(years=years, progress=lambda m: None, full_refresh=full_refresh), []
     except BuildFailed as e:
         steps = [f for f in e.failures if not f.startswith("dbt test ")]
         if steps:

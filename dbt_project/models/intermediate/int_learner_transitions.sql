@@ -89,4 +89,4 @@ left join {{ ref('dim_institutions') }} as i
 left join completion as c on c.outcome_year = o.outcome_year and c.learner_id = o.learner_id
 left join last_spell as l on l.outcome_year = o.outcome_year and l.learner_id = o.learner_id
 left join next_enrolment as n on n.school_year = o.outcome_year and n.learner_id = o.learner_id
-left join {{ ref('dim_learners') }} as d on d.learner_id = o.learner_id
+{{ learner_as_of('d', 'o.learner_id', 'o.outcome_year') }}

@@ -58,6 +58,7 @@ year_marks as (
         school_year, institution_id, learner_id,
         count(*) as n_year_marks,
         count(*) filter (where is_numeric) as n_numeric_year,
+        sum(mark_value) filter (where is_numeric) as sum_numeric_year,
         count(*) filter (where is_numeric and mark_value <= 3) as n_fail_year,
         count(*) filter (where mark = 'nv') as n_nv_year
     from {{ ref('fct_grades') }}
@@ -109,6 +110,7 @@ select
     cast(coalesce(ab.missed_unexcused_s2, 0) as bigint) as missed_unexcused_s2,
     cast(coalesce(ym.n_year_marks, 0) as bigint) as n_year_marks,
     cast(coalesce(ym.n_numeric_year, 0) as bigint) as n_numeric_year,
+    cast(coalesce(ym.sum_numeric_year, 0) as bigint) as sum_numeric_year,
     cast(coalesce(ym.n_fail_year, 0) as bigint) as n_fail_year,
     cast(coalesce(ym.n_nv_year, 0) as bigint) as n_nv_year,
     h.home_municipality_code,
@@ -123,7 +125,7 @@ select
 from pupil_institution as p
 left join {{ ref('dim_institutions') }} as i
     on i.school_year = p.school_year and i.institution_id = p.institution_id
-left join {{ ref('dim_learners') }} as d on d.learner_id = p.learner_id
+{{ learner_as_of('d', 'p.learner_id', 'p.school_year') }}
 left join planned as pl
     on pl.school_year = p.school_year and pl.institution_id = p.institution_id and pl.learner_id = p.learner_id
 left join absences as ab

@@ -30,5 +30,5 @@ select
     cast(s.school_year - l.birth_year as integer) as age
 from spells as s
 left join {{ ref('programme_kinds') }} as k on k.programme_kind = s.programme_kind
-left join {{ ref('dim_learners') }} as l on l.learner_id = s.learner_id
+{{ learner_as_of('l', 's.learner_id', 's.school_year') }}
 where s.start_date <= s.reference_date and coalesce(s.end_date, s.reference_date) >= s.reference_date

@@ -93,8 +93,14 @@ def _prune(root: Path, keep: int) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+# run tag: build with dbt --full-refresh (runner.build(full_refresh=True), `ikms build --full-refresh`)
+FULL_REFRESH_TAG = "ikms/dbt_full_refresh"
+
+
 def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, dbt_vars: dict):
     args = ["build", "--vars", json.dumps(dbt_vars)]
+    if context.run.tags.get(FULL_REFRESH_TAG) == "true":
+        args.append("--full-refresh")
     invocation = dbt.cli(args, context=context, target_path=_target_path(context), raise_on_error=False)
     for event in invocation.stream():
         if progress_hook is not None:

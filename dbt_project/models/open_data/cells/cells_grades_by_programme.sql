@@ -4,32 +4,20 @@
 -- means), the learners with at least one numeric year-end mark below 4 and their share (%).
 -- An institution with pupils but no year-end marks at all in the year (its school system sent none): one
 -- institution row, totals only, _not_available (-> 'x'); it is absent from the municipality and country totals.
+-- The year-end mark counts come from int_learner_years (one scan of fct_grades there), not from the 67 M marks.
 with learners as (
-    select school_year, municipality_code, institution_id, learner_id, programme_code, sex
+    select school_year, municipality_code, institution_id, learner_id, programme_code, sex,
+        n_year_marks, n_numeric_year, sum_numeric_year, n_fail_year
     from {{ ref('int_learner_years') }}
     where grade between 1 and 12
 ),
-year_marks as (
-    select school_year, institution_id, learner_id, mark_value
-    from {{ ref('fct_grades') }}
-    where period = 'YEAR'
-),
-marks as (
-    select school_year, institution_id, learner_id,
-        count(*) as n_marks,
-        sum(mark_value) as sum_marks,
-        count(*) filter (where mark_value < 4) as n_insufficient
-    from year_marks
-    where mark_value is not null
-    group by all
-),
 base as (
-    select l.school_year, l.municipality_code, l.institution_id,
-        l.programme_code as programmas_kods,
-        {{ od_sex('l.sex') }} as dzimums,
-        m.n_marks, m.sum_marks, m.n_insufficient
-    from learners as l
-    join marks as m using (school_year, institution_id, learner_id)
+    select school_year, municipality_code, institution_id,
+        programme_code as programmas_kods,
+        {{ od_sex('sex') }} as dzimums,
+        n_numeric_year as n_marks, sum_numeric_year as sum_marks, n_fail_year as n_insufficient
+    from learners
+    where n_numeric_year > 0
 ),
 c as (
     {{ od_cube('base', ['programmas_kods', 'dzimums'],
@@ -37,10 +25,10 @@ c as (
          count(*) filter (where n_insufficient > 0) as nepietiekami') }}
 ),
 not_available as (
-    select distinct l.school_year, l.municipality_code, l.institution_id
-    from learners as l
-    where not exists (
-        select 1 from year_marks as y where y.school_year = l.school_year and y.institution_id = l.institution_id)
+    select school_year, municipality_code, institution_id
+    from learners
+    group by all
+    having sum(n_year_marks) = 0
 ),
 rows as (
     select school_year, limenis, municipality_code, institution_id, programmas_kods, dzimums,

@@ -3,11 +3,14 @@
 -- The birth date comes from the learner's latest VIIS record up to that school year (its own year's, else the
 -- last before it): a later year's record never changes a published year, so loading a new school year leaves
 -- the earlier years' cells, and their disclosure control (sdc_cell_status), as they were.
+-- births: per learner of a pre-school programme and school year, the birth date of the year's last record (by
+-- file, line); an aggregate over those learners only, not a window over every learner's records of every year.
 with births as (
-    select school_year, learner_id, birth_date
+    select school_year, learner_id,
+        arg_max_null(birth_date, struct_pack(f := _source_file, l := _source_line)) as birth_date
     from {{ ref('stg_viis__learners') }}
-    qualify row_number() over (
-        partition by learner_id, school_year order by _source_file desc, _source_line desc) = 1
+    where learner_id in (select learner_id from {{ ref('fct_enrolments') }} where programme_kind = 'PIRMSSKOLA')
+    group by all
 ),
 base as (
     select e.school_year, e.municipality_code, e.institution_id,
