@@ -2,22 +2,13 @@
 -- '7' = 7 and older) and sex, at every level. Same base rows as cells_preschool_programmes (od_enrolments).
 -- The birth date comes from the learner's latest VIIS record up to that school year (its own year's, else the
 -- last before it): a later year's record never changes a published year, so loading a new school year leaves
--- the earlier years' cells, and their disclosure control (sdc_cell_status), as they were.
--- births: per learner of a pre-school programme and school year, the birth date of the year's last record (by
--- file, line); an aggregate over those learners only, not a window over every learner's records of every year.
-with births as (
-    select school_year, learner_id,
-        arg_max_null(birth_date, struct_pack(f := _source_file, l := _source_line)) as birth_date
-    from {{ ref('stg_viis__learners') }}
-    where learner_id in (select learner_id from {{ ref('fct_enrolments') }} where programme_kind = 'PIRMSSKOLA')
-    group by all
-),
-base as (
+-- the earlier years' cells, and their disclosure control (sdc_cell_status), as they were (macro learner_as_of).
+with base as (
     select e.school_year, e.municipality_code, e.institution_id,
         cast(least(greatest({{ od_age_on('b.birth_date', 'e.reference_date') }}, 0), 7) as varchar) as vecums,
         {{ od_sex('e.sex') }} as dzimums
     from ({{ od_enrolments(['PIRMSSKOLA']) }}) as e
-    asof left join births as b on b.learner_id = e.learner_id and b.school_year <= e.school_year
+    {{ learner_as_of('b', 'e.learner_id', 'e.school_year') }}
 ),
 c as (
     {{ od_cube('base', ['vecums', 'dzimums'], 'count(*) as izglitojamo_skaits') }}
