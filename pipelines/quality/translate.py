@@ -124,10 +124,14 @@ def probe(exp: Expectation, suite: Suite, year: int | None) -> Probe:
         yc = q(suite.year_column)
         years = f"WHERE {yc} IN ({int(year) - 1}, {int(year)})" if suite.per_year and year is not None else ""
         only = f"WHERE cur.y = {int(year)}" if suite.per_year and year is not None else ""
+        # not_across: school years t whose change from t-1 is a structural break, not judged (e.g. 2021: the
+        # territorial reform turned 119 municipalities into 43, so a table per territorial unit shrinks by design)
+        breaks = [int(y) for y in exp.param("not_across") or []]
+        skip = f" AND cur.y NOT IN ({', '.join(map(str, breaks))})" if breaks else ""
         return Probe({}, f"WITH c AS (SELECT {yc} AS y, count(*) AS n FROM {suite.table} {years} GROUP BY 1) "
                          f"SELECT CAST(cur.y AS VARCHAR) AS key, round(100.0 * (cur.n - prev.n) / prev.n, 2) AS value, "
                          f"prev.n AS previous, cur.n AS current "
-                         f"FROM c cur JOIN c prev ON prev.y = cur.y - 1 AND prev.n > 0 {only} ORDER BY cur.y")
+                         f"FROM c cur JOIN c prev ON prev.y = cur.y - 1 AND prev.n > 0{skip} {only} ORDER BY cur.y")
     if k == "institution_change":
         if not (suite.per_year and year is not None):
             raise ValueError(f"{suite.name}.{a}: institution_change needs a per-year suite and a school year")

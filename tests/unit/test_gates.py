@@ -134,6 +134,24 @@ def test_first_year_has_no_change_and_passes(tiny):
     assert o["change_err"].success and o["change_err"].observed == "no previous school year"
 
 
+def test_row_change_not_across_a_structural_break(tiny):
+    # 2022 -> 2023 is -40 %: judged by default, not when 2023 is declared a break (the 2021 reform's kind)
+    o = _outcomes(tiny, _suite(_e("row_change", "judged", max_change_pct=20),
+                               _e("row_change", "break", max_change_pct=20, not_across=[2023]),
+                               _e("row_change", "other_break", max_change_pct=20, not_across=[2021])))
+    assert not o["judged"].success
+    assert o["break"].success and o["break"].observed == "no previous school year"
+    assert not o["other_break"].success
+
+
+def test_tables_per_territorial_unit_are_not_compared_across_the_2021_reform():
+    # 119 municipalities in 2020, 43 from 2021: the csp tables per unit shrink by ~60 % by design
+    for name in ("raw.csp_population", "raw.csp_wages"):
+        for eid in ("row_change_warning", "row_change_error"):
+            assert S.suite(name).expectation(eid).param("not_across") == [2021]
+    assert S.suite("raw.viis_learners").expectation("row_change_error").param("not_across") is None
+
+
 def test_sql_kind_whole_table(tiny):
     suite = S.Suite(name="raw.t_all", asset_key="raw/t", table="raw.t", year_column="_school_year", per_year=False,
                     expectations=(_e("sql", "rows_per_year", key="_school_year", value="count(*)", **{"from": "raw.t"},
@@ -180,6 +198,20 @@ def test_gate_checks_are_blocking_and_partitioned_like_their_assets():
     assert len(RAW_SPECS) == len(all_entities()) and all(s.blocking for s in RAW_SPECS + WAREHOUSE_SPECS)
     assert all(s.partitions_def == school_years for s in RAW_SPECS)
     assert all(s.partitions_def is None for s in WAREHOUSE_SPECS)
+
+
+def test_each_raw_gate_runs_in_one_op_and_institutions_before_the_tables_that_reference_it():
+    import dagster as dg
+
+    from pipelines.defs.ingest.gates import RAW_GATE_CHECKS, RAW_SPECS
+
+    ops = {spec.asset_key: c.node_def.name for c in RAW_GATE_CHECKS for spec in c.check_specs}
+    assert len(ops) == len(RAW_SPECS)  # every gate in exactly one op
+    assert ops[dg.AssetKey(["raw", "viis_institutions"])] == "raw_quality_gates"
+    assert ops[dg.AssetKey(["raw", "viis_enrolments"])] == "raw_quality_gates_viis"
+    assert ops[dg.AssetKey(["raw", "vendor_a_absences"])] == "raw_quality_gates_vendor_a"
+    assert ops[dg.AssetKey(["raw", "vendor_b_grades"])] == "raw_quality_gates_vendor_b"
+    assert ops[dg.AssetKey(["raw", "csp_wages"])] == "raw_quality_gates"
 
 
 def test_the_ingest_path_does_not_import_dbt():
