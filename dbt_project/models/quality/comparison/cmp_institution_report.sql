@@ -2,11 +2,16 @@
 -- Per institution x school year x grading period x kind (every kind listed, 0 when none): how many learners
 -- the feed and the registry had and how many discrepancies the comparison found. Only institutions whose
 -- grade batch of the period was received are compared (missing batches: quality.dq_submissions).
--- Absences (cmp_absence_months) add one row per institution x month ('YYYY-MM') whose absences were received,
--- kind not_enrolled only (the one kind compared for absences): feed_learners = learners with absences there
--- that month, registry_learners = learners with a registry spell there overlapping the month.
+-- Absences add one row per institution x month ('YYYY-MM') whose absences were received (cmp_absence_batches),
+-- kind not_enrolled only (the one kind compared for absences; its discrepancies: cmp_absence_months):
+-- feed_learners = learners with absences there that month, registry_learners = learners with a registry spell
+-- there overlapping the month.
 with lp as (
     select * from {{ ref('cmp_learner_periods') }}
+    where 1 = 1 {{ school_year_filter('school_year') }}
+),
+ab as (
+    select * from {{ ref('cmp_absence_batches') }}
     where 1 = 1 {{ school_year_filter('school_year') }}
 ),
 am as (
@@ -22,13 +27,8 @@ compared as (
     from lp
     group by all
     union all
-    select
-        school_year, reg_nr, period, vendor, true as absences,
-        count(*) filter (where in_feed) as feed_learners,
-        count(*) filter (where enrolled) as registry_learners,
-        count(*) filter (where in_feed and enrolled) as matched_learners
-    from am
-    group by all
+    select school_year, reg_nr, period, vendor, true as absences, feed_learners, registry_learners, matched_learners
+    from ab
 ),
 kinds (kind, absences) as (
     values ('not_enrolled', false), ('missing_from_feed', false), ('grade_mismatch', false), ('not_enrolled', true)
@@ -41,7 +41,6 @@ found as (
     union all
     select school_year, reg_nr, period, kind, count(*) as discrepancies
     from am
-    where kind is not null
     group by all
 )
 select
