@@ -7,6 +7,12 @@ comes from the environment and never enters the warehouse.
 
 Codes are normalised (pipelines.common.personal_codes.normalise) before hashing, so '01020320007' and
 '010203-20007' give the same pseudonym.
+
+A pseudonym is the HMAC truncated to its first 64 bits: 16 hex digits (RFC 2104 §5 allows truncating the
+output). The pseudonym is the widest join key of the warehouse and is written with every mark and missed lesson
+(~130 M rows at national scale over 10 years): 16 characters instead of 64 made the dbt full build at scale 1.0
+16 % faster (323 -> 273 s). Two persons share a 64-bit pseudonym with probability ~n²/2⁶⁵: about 6·10⁻⁸ for
+the n ≈ 1.5 M persons of ten school years; pseudonymise_columns refuses a collision among the codes it is given.
 """
 from __future__ import annotations
 
@@ -14,6 +20,8 @@ import duckdb
 import polars as pl
 
 _BLOCK = 64
+# hex digits kept of the HMAC-SHA-256 (64 bits; see the module docstring)
+DIGITS = 16
 
 
 def pads(key: bytes) -> tuple[bytes, bytes]:
@@ -29,7 +37,7 @@ def pads(key: bytes) -> tuple[bytes, bytes]:
 
 def sql_expression(column_sql: str) -> str:
     """SQL for the pseudonym of a VARCHAR column; binds the named parameters $ipad and $opad."""
-    return f"sha256($opad || unhex(sha256($ipad || encode({column_sql}))))"
+    return f"left(sha256($opad || unhex(sha256($ipad || encode({column_sql})))), {DIGITS})"
 
 
 def pseudonymise_columns(frame: pl.DataFrame, columns: list[str], key: bytes) -> pl.DataFrame:
@@ -50,6 +58,9 @@ def pseudonymise_columns(frame: pl.DataFrame, columns: list[str], key: bytes) ->
                 f"SELECT code, {sql_expression('code')} AS pseudonym FROM codes_in", {"ipad": ipad, "opad": opad}
             ).pl()
             con.unregister("codes_in")
+            if mapping["pseudonym"].n_unique() != mapping.height:
+                raise ValueError(f"pseudonym collision: {mapping.height} distinct codes give "
+                                 f"{mapping['pseudonym'].n_unique()} pseudonyms (see pipelines.common.pseudonymise)")
             out = out.with_columns(
                 pl.col(c).cast(pl.Utf8).replace_strict(mapping["code"], mapping["pseudonym"], default=None,
                                                        return_dtype=pl.Utf8)
@@ -64,4 +75,4 @@ def pseudonym(code: str, key: bytes) -> str:
     import hashlib
     import hmac
 
-    return hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(key, code.encode(), hashlib.sha256).hexdigest()[:DIGITS]

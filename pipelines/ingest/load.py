@@ -57,10 +57,40 @@ def raw_columns(entity: Entity) -> list[tuple[str, str]]:
     return cols + list(LINEAGE)
 
 
+class PseudonymSchemeMismatch(RuntimeError):
+    """The warehouse holds pseudonyms of another length than this version writes."""
+
+
+def check_pseudonym_scheme(con: duckdb.DuckDBPyConnection) -> None:
+    """meta.pseudonym_scheme records the pseudonym length (hex digits) the raw layer was written with. A
+    warehouse of an earlier version (64 digits, no record) or another length must not get partitions of this
+    version's pseudonyms: a learner of an old school year would no longer join his later years. Refuse, and say
+    how to start again."""
+    from pipelines.common.pseudonymise import DIGITS
+
+    con.execute("CREATE TABLE IF NOT EXISTS meta.pseudonym_scheme (hex_digits INTEGER)")
+    row = con.execute("SELECT max(hex_digits) FROM meta.pseudonym_scheme").fetchone()
+    if row[0] is None:
+        # no record: an empty warehouse, or one from before the record (64-digit pseudonyms)
+        old = con.execute("SELECT count(*) FROM (SELECT 1 FROM raw.viis_learners LIMIT 1)").fetchone()[0] \
+            if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' "
+                           "AND table_name = 'viis_learners'").fetchone()[0] else 0
+        digits = 64 if old else DIGITS
+        con.execute("INSERT INTO meta.pseudonym_scheme VALUES (?)", [digits])
+    else:
+        digits = row[0]
+    if digits != DIGITS:
+        raise PseudonymSchemeMismatch(
+            f"the warehouse's raw layer holds {digits}-hex-digit pseudonyms (an earlier version); this version "
+            f"writes {DIGITS}: start the warehouse again (remove {con.execute('PRAGMA database_list').fetchone()[2]}"
+            ", then `ikms ingest` every school year and `ikms build`)")
+
+
 def ensure_tables(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
     """Create the schemas, quarantine/meta tables and raw.<table> from the contract. A raw table whose columns
     no longer match the contract is rebuilt (its partitions are then re-materialized)."""
     con.execute(QUARANTINE_DDL)
+    check_pseudonym_scheme(con)
     want = raw_columns(entity)
     have = con.execute(
         "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'raw' "

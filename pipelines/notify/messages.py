@@ -13,11 +13,12 @@ from functools import lru_cache
 
 import jinja2
 
+from pipelines.common.pseudonymise import DIGITS
 from pipelines.notify.rules import TEMPLATES_DIR
 
 LANGUAGES = ("lv", "en")
-# a pseudonym (64 hex) must never leave the warehouse
-_PSEUDONYM = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{64}(?![0-9a-fA-F])")
+# a pseudonym (16 hex digits, pipelines.common.pseudonymise) must never leave the warehouse
+_PSEUDONYM = re.compile(r"(?<![0-9a-fA-F])[0-9a-fA-F]{%d}(?![0-9a-fA-F])" % DIGITS)
 
 
 class PrivacyError(ValueError):
@@ -54,7 +55,7 @@ def content_sha256(subject: str, body: str) -> str:
 
 def check_privacy(text: str) -> None:
     if _PSEUDONYM.search(text):
-        raise PrivacyError("a message would contain a 64-hex identifier (a pseudonym): not sent")
+        raise PrivacyError(f"a message would contain a {DIGITS}-hex identifier (a pseudonym): not sent")
 
 
 @lru_cache(maxsize=None)

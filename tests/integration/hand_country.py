@@ -35,8 +35,8 @@ R_KM = 6371.0088
 
 
 def pid(key: str) -> str:
-    """A 64-hex pseudonym for a readable person key (the raw layer holds pseudonyms only)."""
-    return hashlib.sha256(f"hand-country:{key}".encode()).hexdigest()
+    """A 16-hex pseudonym (the ingest's shape) for a readable person key (the raw layer holds pseudonyms only)."""
+    return hashlib.sha256(f"hand-country:{key}".encode()).hexdigest()[:16]
 
 
 # reg_nr: name, veids, tips, founder type, founder, {year: atvk}, address code, vendor (sistema)

@@ -107,7 +107,7 @@ def test_quarantined_rows_rules_and_lines(ingested):
 def test_derived_municipality_and_pseudonyms(ingested):
     assert query("SELECT count(*) FROM raw.viis_public_institutions WHERE municipality_atvk = '0001000'")[0][0] == 2
     codes = [r[0] for r in query("SELECT personas_kods FROM raw.viis_learners")]
-    assert all(len(c) == 64 for c in codes) and not any("-" in c for c in codes)
+    assert all(len(c) == 16 for c in codes) and not any("-" in c for c in codes)
 
 
 def test_reconcile_checks_passed(ingested):

@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("dbt")]
 
 CAT = catalogue.load()
 WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")  # a word of letters (names may be hyphenated)
-HEX64 = re.compile(r"(?<![0-9a-fA-F])[0-9a-f]{64}(?![0-9a-fA-F])")
+HEX16 = re.compile(r"(?<![0-9a-fA-F])[0-9a-f]{16}(?![0-9a-fA-F])")  # a pseudonym's shape
 # an 11-digit personal code, with or without its hyphen, not part of a longer run of letters or digits
 CODE = re.compile(r"(?<![0-9A-Za-z])[0-9]{6}-?[0-9]{5}(?![0-9A-Za-z])")
 
@@ -58,7 +58,7 @@ def _people() -> pl.DataFrame:
 
 
 def _pseudonyms(warehouse: Path) -> set[str]:
-    """Every 64-hex value of every VARCHAR column of the raw layer and the marts (the pseudonymised codes)."""
+    """Every 16-hex value of every VARCHAR column of the raw layer and the marts (the pseudonymised codes)."""
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         cols = con.execute("""SELECT table_schema, table_name, column_name FROM information_schema.columns
@@ -67,7 +67,7 @@ def _pseudonyms(warehouse: Path) -> set[str]:
         for schema, table, col in cols:
             out |= {r[0] for r in con.execute(
                 f'SELECT DISTINCT "{col}" FROM {schema}."{table}" '
-                f"WHERE regexp_full_match(\"{col}\", '[0-9a-f]{{64}}')").fetchall()}
+                f"WHERE regexp_full_match(\"{col}\", '[0-9a-f]{{16}}')").fetchall()}
         return out
     finally:
         con.close()
@@ -82,7 +82,7 @@ def leaks(texts: dict[str, str], people: pl.DataFrame, pseudonyms: set[str]) -> 
     for name, text in texts.items():
         for m in CODE.findall(text):
             found.append(f"{name}: personal-code-shaped {m!r}" + (" (a real one)" if m in codes else ""))
-        for m in set(HEX64.findall(text)) & pseudonyms:
+        for m in set(HEX16.findall(text)) & pseudonyms:
             found.append(f"{name}: pseudonym {m}")
         words = WORD.findall(text)
         pairs = {f"{a} {b}" for a, b in zip(words, words[1:])}

@@ -62,3 +62,26 @@ def test_empty_partition_still_creates_table_and_clears_old_rows(data_dir):
         assert con.execute("SELECT count(*) FROM quarantine.rows").fetchone()[0] == 0
     finally:
         con.close()
+
+
+def test_a_warehouse_of_another_pseudonym_length_is_refused(tmp_path):
+    import pytest
+
+    from pipelines.common.pseudonymise import DIGITS
+    from pipelines.ingest.load import PseudonymSchemeMismatch, connect, ensure_tables
+
+    learners = entity("viis", "learners")
+    fresh = tmp_path / "fresh.duckdb"
+    with connect(fresh) as con:
+        ensure_tables(con, learners)
+        assert con.execute("SELECT hex_digits FROM meta.pseudonym_scheme").fetchall() == [(DIGITS,)]
+        ensure_tables(con, learners)  # recorded once, accepted again
+        assert con.execute("SELECT count(*) FROM meta.pseudonym_scheme").fetchone()[0] == 1
+    # a warehouse of an earlier version: learners loaded (64-digit pseudonyms), no record
+    old = tmp_path / "old.duckdb"
+    with connect(old) as con:
+        ensure_tables(con, learners)
+        con.execute("DROP TABLE meta.pseudonym_scheme")
+        con.execute("INSERT INTO raw.viis_learners (personas_kods, _school_year) VALUES (?, 2023)", ["ab" * 32])
+    with connect(old) as con, pytest.raises(PseudonymSchemeMismatch, match="64-hex-digit pseudonyms"):
+        ensure_tables(con, entity("vendor_a", "grades"))

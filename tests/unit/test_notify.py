@@ -15,7 +15,7 @@ from pipelines.notify.channels import OUTBOX_FORMAT, SmtpConfig
 from pipelines.notify.messages import Message, PrivacyError, content_sha256, render
 
 D = dt.date
-LEARNER = "ab" * 32  # a pseudonym: must never appear in a message
+LEARNER = "ab" * 8  # a pseudonym (16 hex digits): must never appear in a message
 
 RIGA, BAUSKA = "0001000", "0025000"
 ALFA, BETA, GAMMA, DELTA = "1111111111", "2222222222", "3333333333", "4444444444"
