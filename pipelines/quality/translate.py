@@ -68,9 +68,12 @@ def violations_column(severity: str) -> str:
 @dataclass(frozen=True)
 class Probe:
     """What DuckDB computes for one expectation: aggregates in the suite's single scan (alias -> SQL; the
-    alias <id> is the value, <id>__ex the examples) or a query of its own returning `value` (and `key`)."""
+    alias <id> is the value, <id>__ex the examples) or a query of its own returning `value` (and `key`).
+    exact: aggregates that replace a scalar's value when it is not 0 (a cheaper scalar that can only err
+    towards a failure: the count of distinct key hashes, a rare collision looking like a duplicate)."""
     scalars: dict
     query: str | None = None
+    exact: dict | None = None
 
 
 def _bad(exp: Expectation) -> str | None:
@@ -99,7 +102,10 @@ def probe(exp: Expectation, suite: Suite, year: int | None) -> Probe:
     f = table_filter(suite, year)
     if k == "unique":
         cols = ", ".join(q(x) for x in exp.param("columns"))
-        return Probe({a: f"count(*) - count(DISTINCT row({cols}))"})
+        # distinct 64-bit hashes of the key (one integer per row: ~3x cheaper than distinct rows on the national
+        # school-system files); when they are fewer than the rows, the exact count decides
+        return Probe({a: f"count(*) - count(DISTINCT hash({cols}))"},
+                     exact={a: f"count(*) - count(DISTINCT row({cols}))"})
     if k in ("not_null", "in_set", "between", "regex", "condition"):
         bad = _bad(exp)
         out = {a: f"count(*) FILTER (WHERE {bad})"}
