@@ -63,27 +63,27 @@ class PseudonymSchemeMismatch(RuntimeError):
 
 def check_pseudonym_scheme(con: duckdb.DuckDBPyConnection) -> None:
     """meta.pseudonym_scheme records the pseudonym length (hex digits) the raw layer was written with. A
-    warehouse of an earlier version (64 digits, no record) or another length must not get partitions of this
-    version's pseudonyms: a learner of an old school year would no longer join his later years. Refuse, and say
-    how to start again."""
+    warehouse of another length (an earlier version wrote 64 digits, without the record) must not get partitions
+    of this version's pseudonyms: a learner of an old school year would no longer join his later years. Refuse,
+    and say how to start again."""
     from pipelines.common.pseudonymise import DIGITS
 
     con.execute("CREATE TABLE IF NOT EXISTS meta.pseudonym_scheme (hex_digits INTEGER)")
-    row = con.execute("SELECT max(hex_digits) FROM meta.pseudonym_scheme").fetchone()
-    if row[0] is None:
-        # no record: an empty warehouse, or one from before the record (64-digit pseudonyms)
-        old = con.execute("SELECT count(*) FROM (SELECT 1 FROM raw.viis_learners LIMIT 1)").fetchone()[0] \
-            if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' "
-                           "AND table_name = 'viis_learners'").fetchone()[0] else 0
-        digits = 64 if old else DIGITS
+    digits = con.execute("SELECT max(hex_digits) FROM meta.pseudonym_scheme").fetchone()[0]
+    if digits is None:  # no record yet: the length of a stored learner pseudonym, if there is one
+        stored = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw' "
+                             "AND table_name = 'viis_learners'").fetchone()[0]
+        if stored:
+            stored = con.execute("SELECT length(personas_kods) FROM raw.viis_learners "
+                                 "WHERE personas_kods IS NOT NULL LIMIT 1").fetchone()
+        digits = stored[0] if stored else DIGITS
         con.execute("INSERT INTO meta.pseudonym_scheme VALUES (?)", [digits])
-    else:
-        digits = row[0]
     if digits != DIGITS:
+        path = con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()[0]
         raise PseudonymSchemeMismatch(
             f"the warehouse's raw layer holds {digits}-hex-digit pseudonyms (an earlier version); this version "
-            f"writes {DIGITS}: start the warehouse again (remove {con.execute('PRAGMA database_list').fetchone()[2]}"
-            ", then `ikms ingest` every school year and `ikms build`)")
+            f"writes {DIGITS}: start the warehouse again (remove {path}, then `ikms ingest` every school year and "
+            "`ikms build`)")
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, entity: Entity) -> None:
