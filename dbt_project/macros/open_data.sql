@@ -94,6 +94,7 @@
         -- general education is counted by grade 1-12 and vocational by course: a spell without one has no cell
         and (e.programme_kind not in ('PAMATIZGLITIBA', 'SPECIALA', 'VIDEJA') or e.grade between 1 and 12)
         and (e.programme_kind <> 'PROFESIONALA' or e.course is not null)
+        {{ school_year_filter('e.school_year') }}
     group by all
 {%- endmacro %}
 

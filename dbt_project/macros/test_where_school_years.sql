@@ -6,11 +6,11 @@
     indicator's __finest view over yearly models): without the rule a one-year rebuild at national scale spends
     ~190 s (yearly models) and ~55 s (views) testing ten years of unchanged rows. None of the generic tests here
     compares one year with another (year-to-year checks are GE gates), so each year's verdict is the same either
-    way. Dagster builds the unpartitioned models (the staging views among them) in a step of their own, without
-    school_years: it passes the run's school years as var('test_school_years'), which only this rule reads. -#}
+    way. Dagster builds the unpartitioned models (the staging views among them) in a step of their own with the
+    run's school years as var('school_years') too. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
-    {%- set years = school_years_var() or school_years_var('test_school_years') -%}
+    {%- set years = school_years_var() -%}
     {%- if years | length > 0 and execute and model.attached_node -%}
         {%- set tested = graph.nodes.get(model.attached_node) -%}
         {%- if tested and tested.resource_type == 'model' and relation.identifier == tested.alias

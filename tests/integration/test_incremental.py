@@ -1,5 +1,6 @@
 """Incremental: materializing one new school year (the 2024 partitions of the ingest and of the yearly dbt
-models) leaves the indicator values of the earlier years exactly as they were, and adds the new year's."""
+models) leaves the indicator values, open-data cells and disclosure statuses of the earlier years exactly as they
+were, and adds the new year's."""
 from __future__ import annotations
 
 import time
@@ -12,6 +13,13 @@ pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("dbt")]
 
 SNAPSHOT = "SELECT * FROM indicators.indicator_values WHERE school_year = ? ORDER BY ALL"
 SDC = "SELECT * FROM open_data_cells.sdc_cell_status WHERE school_year = ? ORDER BY ALL"
+# the open-data cells are incremental by school year too (macibu_gads '2022/2023' = school year 2022)
+CELLS = ("cells_learners_general", "cells_grades_by_programme", "cells_teaching_staff", "cells_institutions")
+
+
+def cells(year: int) -> dict:
+    return {m: wh.query(f"SELECT * FROM open_data_cells.{m} WHERE macibu_gads = ? ORDER BY ALL",
+                        [f"{year}/{year + 1}"]) for m in CELLS}
 
 
 def test_new_year_leaves_earlier_years_unchanged():
@@ -20,7 +28,9 @@ def test_new_year_leaves_earlier_years_unchanged():
     wh.use()
     before = {y: wh.query(SNAPSHOT, [y]) for y in wh.BUILT}
     sdc_before = {y: wh.query(SDC, [y]) for y in wh.BUILT}
+    cells_before = {y: cells(y) for y in wh.BUILT}
     assert all(sdc_before[y] for y in wh.BUILT), "the 2022-2023 build suppressed nothing"
+    assert all(rows for y in wh.BUILT for rows in cells_before[y].values()), "a cells model is empty"
     assert all(before[y] for y in wh.BUILT), "the 2022-2023 build produced no indicator values"
     assert not wh.query(SNAPSHOT, [2024])
 
@@ -55,6 +65,14 @@ def test_new_year_leaves_earlier_years_unchanged():
         assert scoped and all("school_year in (2024)" in s for s in scoped), (test, sorted(compiled)[:20])
     whole = [s for n, s in compiled.items() if n.startswith("unique_dim_learners_learner_id")]
     assert whole and not any("school_year in" in s for s in whole)
+
+    # the open-data cells (unpartitioned assets, built in Dagster's other step) computed only 2024: the run's
+    # school years reach that step as var('school_years'); 2022-2023's cells are as they were
+    for model in CELLS:
+        sql = [s for n, s in compiled.items() if n == f"{model}.sql"]
+        assert sql and all("school_year in (2024)" in s for s in sql), (model, sorted(compiled)[:20])
+    assert {y: cells(y) for y in wh.BUILT} == cells_before, "materializing 2024 changed 2022-2023 cells"
+    assert all(cells(2024).values())
 
     # disclosure control is incremental by school year too (each year is suppressed on its own, and only the
     # years whose cells changed are computed again): the earlier years' statuses stay as they were, and the
@@ -92,6 +110,7 @@ def test_full_refresh_gives_the_values_of_the_incremental_builds():
     years = [r[0] for r in wh.query("SELECT DISTINCT school_year FROM indicators.indicator_values ORDER BY 1")]
     before = {y: wh.query(SNAPSHOT, [y]) for y in years}
     sdc_before = {y: wh.query(SDC, [y]) for y in years}
+    cells_before = {y: cells(y) for y in years}
     from pipelines.ingest.runner import build
 
     with pytest.raises(ValueError, match="every school year"):
@@ -106,3 +125,4 @@ def test_full_refresh_gives_the_values_of_the_incremental_builds():
         changed = sorted({r[0] for r in set(after) ^ set(before[y])})
         assert after == before[y], f"the full refresh changed {y} values of {changed}"
     assert {y: wh.query(SDC, [y]) for y in years} == sdc_before
+    assert {y: cells(y) for y in years} == cells_before

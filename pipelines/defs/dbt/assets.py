@@ -187,10 +187,12 @@ def dbt_yearly_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
 @dbt_assets(manifest=MANIFEST, project=DBT_PROJECT, exclude=YEARLY_SELECT, name="dbt_models",
             dagster_dbt_translator=TRANSLATOR)
 def dbt_other_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    """Views, dimensions, seeds and unions: rebuilt whole. In a run of some school years, the tests of the views
-    with a school year (staging over raw.*) read only those years (dbt_project/macros/test_where_school_years.sql)."""
+    """Views, dimensions, seeds and unions: rebuilt whole. In a run of some school years, the run's years are
+    var('school_years') here too: the unpartitioned models that are incremental by school year (the open-data
+    cells, disclosure control) rebuild only those years, and the tests of the views with a school year
+    (staging over raw.*) read only those years (dbt_project/macros/test_where_school_years.sql)."""
     years = run_school_years(context)
-    yield from _build(context, dbt, {"test_school_years": years} if years else {})
+    yield from _build(context, dbt, {"school_years": years} if years else {})
 
 
 def run_school_years(context: dg.AssetExecutionContext) -> list[int]:

@@ -12,7 +12,7 @@ with learners as (
         coalesce(missed_other, 0) as missed_other,
         coalesce(missed_unexcused, 0) as missed_unexcused
     from {{ ref('int_learner_years') }}
-    where grade between 1 and 12
+    where grade between 1 and 12 {{ school_year_filter('school_year') }}
 ),
 base as (
     select school_year, municipality_code, institution_id,

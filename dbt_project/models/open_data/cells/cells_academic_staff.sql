@@ -5,7 +5,7 @@ with posts as (
     select school_year, institution_id, staff_id, academic_post,
         sum(cast(fte as decimal(18, 4))) as fte, min(sex) as sex
     from {{ ref('fct_academic_staff_assignments') }}
-    where active_on_reference_date
+    where active_on_reference_date {{ school_year_filter('school_year') }}
     group by all
 ),
 persons as (

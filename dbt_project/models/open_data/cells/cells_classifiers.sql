@@ -7,6 +7,7 @@ with cells as (
         cast(name_lv as varchar) as nosaukums,
         cast(name_en as varchar) as nosaukums_en
     from {{ ref('stg_viis__classifiers') }}
+    where 1 = 1 {{ school_year_filter('school_year') }}
     qualify row_number() over (
         partition by school_year, classifier, code order by _source_file desc, _source_line desc) = 1
 )

@@ -9,7 +9,7 @@ with learners as (
     select school_year, municipality_code, institution_id, learner_id, programme_code, sex,
         n_year_marks, n_numeric_year, sum_numeric_year, n_fail_year
     from {{ ref('int_learner_years') }}
-    where grade between 1 and 12
+    where grade between 1 and 12 {{ school_year_filter('school_year') }}
 ),
 base as (
     select school_year, municipality_code, institution_id,

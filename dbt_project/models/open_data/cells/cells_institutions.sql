@@ -3,6 +3,7 @@
 with addresses as (
     select school_year, institution_id, address
     from {{ ref('stg_viis__institutions') }}
+    where 1 = 1 {{ school_year_filter('school_year') }}
     qualify row_number() over (
         partition by school_year, institution_id order by _source_file desc, _source_line desc) = 1
 ),
@@ -23,6 +24,7 @@ cells as (
     from {{ ref('dim_institutions') }} as i
     left join {{ ref('dim_municipalities') }} as m on m.municipality_code = i.municipality_code
     left join addresses as a on a.school_year = i.school_year and a.institution_id = i.institution_id
+    where 1 = 1 {{ school_year_filter('i.school_year') }}
 )
 select *,
     {{ od_row_key(['macibu_gads', 'iestades_kods']) }} as _row_key
