@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import json
 
+import polars as pl
 import pytest
 
 from pipelines.common.contracts import entity
-from pipelines.ingest.files import UnreadableFile, decode
+from pipelines.ingest.files import UnreadableFile, cp1257_to_utf8, decode, is_utf8
 from pipelines.ingest.readers import read_bytes
 
 
@@ -57,10 +58,14 @@ def test_alias_unexpected_and_missing_columns():
 
 def test_encodings_and_boms():
     assert decode("Ā;B\n".encode("utf-8"), "windows-1257", "f").issues[0][0] == "wrong_encoding"
-    d = decode("Ā;B\n".encode("cp1257"), "utf-8", "f")
-    assert (d.text, d.issues[0][0]) == ("Ā;B\n", "wrong_encoding")
+    d = decode("Ā;B\n".encode("cp1257"), "utf-8", "f")  # the readers get UTF-8 whatever the file's encoding
+    assert (d.data, d.encoding, d.issues[0][0]) == ("Ā;B\n".encode("utf-8"), "cp1257", "wrong_encoding")
+    d = decode("Ā;B\n".encode("utf-8"), "windows-1257", "f")
+    assert (d.data, d.encoding) == ("Ā;B\n".encode("utf-8"), "utf-8")
+    d = decode("Ā;B\n".encode("cp1257"), "windows-1257", "f")
+    assert (d.data, d.encoding, d.issues) == ("Ā;B\n".encode("utf-8"), "cp1257", [])
     d = decode(b"\xef\xbb\xbfa\n", "utf-8", "f")
-    assert (d.text, [i for i, _ in d.issues]) == ("a\n", ["bom"])
+    assert (d.data, [i for i, _ in d.issues]) == (b"a\n", ["bom"])
     assert decode(b"\xef\xbb\xbf\xef\xbb\xbfa\n", "utf-8-sig", "f").issues == []
     with pytest.raises(UnreadableFile, match="binary"):
         decode(b"\x00\x01\x02garbage", "utf-8", "f")
@@ -154,3 +159,68 @@ def test_jsonl_values_are_json_extract_strings_on_both_paths():
                                                     "3", "3"]
     assert r.frame["reason"].to_list()[-2:] == ['a"b\\c', "Ā ž"]
     assert r.frame["_malformed"].null_count() == 10 and r.issues == []
+
+
+def _lines_by_split(data: bytes) -> list[tuple[int, str]]:
+    """The definition of physical lines: split at LF, one trailing CR removed, a final LF ends the last line."""
+    text = data.decode("utf-8")
+    body = text[:-1] if text.endswith("\n") else text
+    return [(i, t[:-1] if t.endswith("\r") else t) for i, t in enumerate(body.split("\n"), start=1)]
+
+
+@pytest.mark.parametrize("data", [
+    b"", b"\n", b"\n\n", b"a", b"a\n", b"a\n\n", b"\na", b"a\n\nb", b"a\n \n\t\nb\n", b'"q\nr"\n#c\n',
+    "ā;ž\n€\n".encode(), b"a\r\nb\r\n", b"a\r\r\nb", b"a\rb\nc\r", b"a\x01b\nc\n", b"x\x00y\nz",
+])
+def test_physical_lines_are_the_lines_split_at_lf(data):
+    from pipelines.ingest.readers.delimited import physical_lines
+
+    got = physical_lines(data)
+    assert got.columns == ["line", "t"] and got.schema["line"] == pl.Int64
+    assert list(got.iter_rows()) == _lines_by_split(data)
+
+
+def test_physical_lines_fast_path_agrees_on_random_files():
+    """The fast path (Polars' CSV reader, taken when the data has no CR) and the general split agree on random
+    files of short lines, blank lines, quotes, spaces and multi-byte characters."""
+    import random
+
+    from pipelines.ingest.readers.delimited import physical_lines
+
+    rng = random.Random(7)
+    alphabet = ["a", "b", " ", "\t", '"', "'", ";", ",", "ā", "€", "\n", "\n", "\n", "#", "\\"]
+    for _ in range(300):
+        data = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 40))).encode()
+        assert list(physical_lines(data).iter_rows()) == _lines_by_split(data), data
+
+
+def test_is_utf8():
+    assert is_utf8(b"") and is_utf8(b"plain") and is_utf8("ā€😀".encode())
+    assert not is_utf8("ā".encode("cp1257")) and not is_utf8(b"a\xff") and not is_utf8(b"\xed\xa0\x80")  # surrogate
+    assert not is_utf8("Ā;B\n".encode("cp1257"))
+    big = b"a" * 70000  # past the 64 KiB window: the whole buffer decides
+    assert is_utf8(big + "ā".encode()) and not is_utf8(big + b"\xe2") and not is_utf8(big[:-1] + "ā".encode()[:1] + big)
+    assert is_utf8(big[:65535] + "ā".encode() + big)  # a character across the window's end
+
+
+def test_cp1257_to_utf8_is_the_codec():
+    import random
+
+    rng = random.Random(3)
+    defined = [b for b in range(256) if _cp1257_defined(b)]
+    for n_high in (0, 1, 5, 5000):  # few high bytes: translated one by one; many: the codec
+        data = bytearray(rng.choice(b"abc;\n") for _ in range(20000))
+        for _ in range(n_high):
+            data[rng.randrange(len(data))] = rng.choice([b for b in defined if b >= 0x80])
+        assert cp1257_to_utf8(bytes(data)) == bytes(data).decode("cp1257").encode("utf-8")
+    with pytest.raises(UnicodeDecodeError) as e:
+        cp1257_to_utf8(b"abc\x81def")  # 0x81 is undefined in windows-1257
+    assert e.value.start == 3
+
+
+def _cp1257_defined(b: int) -> bool:
+    try:
+        bytes([b]).decode("cp1257")
+    except UnicodeDecodeError:
+        return False
+    return True

@@ -16,22 +16,41 @@ from pipelines.ingest.files import UnreadableFile
 from pipelines.ingest.readers.base import LINE, MALFORMED, FileRead, blank_issue, map_header
 
 
-def physical_lines(text: str) -> pl.DataFrame:
-    """line (1-based), t (without the line break; a trailing CR removed)."""
-    body = text[:-1] if text.endswith("\n") else text
-    # via UTF-8 bytes: building a Utf8 Series from a large Python str is several times slower
-    lines = pl.Series("t", [body.encode("utf-8")], dtype=pl.Binary).cast(pl.Utf8).str.split("\n").explode()
+# a byte that never separates the fields of a line read whole (files holding it take the general path)
+_NO_FIELDS = "\x01"
+
+
+def physical_lines(data: bytes) -> pl.DataFrame:
+    """line (1-based), t (without the line break; a trailing CR removed) of UTF-8 bytes.
+
+    Polars' CSV reader with no quote character and a separator the data lacks returns the lines themselves,
+    split on all cores (0.08 s for a 213 MB file against ~1.2 s for a split into a list and an explode). It
+    reads a blank line as null and takes CRLF as a line end, so it serves data without a carriage return
+    (checked, with the line count); anything else takes the general path, the same lines."""
+    if data and b"\r" not in data and _NO_FIELDS.encode() not in data:
+        expected = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+        try:
+            t = pl.read_csv(io.BytesIO(data), has_header=False, separator=_NO_FIELDS, quote_char=None,
+                            comment_prefix=None, null_values=None, new_columns=["t"], schema={"t": pl.Utf8},
+                            raise_if_empty=False)["t"]
+        except pl.exceptions.PolarsError:
+            t = None
+        if t is not None and t.len() == expected:
+            return pl.DataFrame({"t": t.fill_null("")}).with_row_index("line", offset=1).with_columns(
+                pl.col("line").cast(pl.Int64))
+    body = data[:-1] if data.endswith(b"\n") else data
+    lines = pl.Series("t", [body], dtype=pl.Binary).cast(pl.Utf8).str.split("\n").explode()
     return pl.DataFrame({"t": lines.str.strip_suffix("\r")}).with_row_index("line", offset=1).with_columns(
         pl.col("line").cast(pl.Int64)
     )
 
 
-def records(text: str, quote: str | None, skip_rows: int = 0) -> tuple[pl.DataFrame, list[int]]:
+def records(data: bytes, quote: str | None, skip_rows: int = 0) -> tuple[pl.DataFrame, list[int]]:
     """Group physical lines into records: (line, text, quotes) per record, and the blank lines skipped."""
-    df = physical_lines(text).filter(pl.col("line") > skip_rows)
+    df = physical_lines(data).filter(pl.col("line") > skip_rows)
     if df.height == 0:
         return pl.DataFrame(schema={"line": pl.Int64, "text": pl.Utf8, "quotes": pl.Int64}), []
-    quoted = bool(quote) and quote in text
+    quoted = bool(quote) and quote.encode() in data
     q = pl.col("t").str.count_matches(quote, literal=True).cast(pl.Int64) if quoted else pl.lit(0, pl.Int64)
     df = df.with_columns(q=q).with_columns(inside=((pl.col("q").cum_sum() - pl.col("q")) % 2 == 1))
     df = df.with_columns(blank=~pl.col("inside") & (pl.col("t").str.strip_chars() == ""))
@@ -54,10 +73,10 @@ def field_count(text: pl.Expr, delimiter: str, quote: str | None) -> pl.Expr:
     return text.str.count_matches(delimiter, literal=True) + 1
 
 
-def read_delimited(entity: Entity, text: str, name: str) -> FileRead:
+def read_delimited(entity: Entity, data: bytes, name: str) -> FileRead:
     delim = entity.delimiter or ","
     quote = entity.quote
-    recs, blank_lines = records(text, quote, entity.skip_rows)
+    recs, blank_lines = records(data, quote, entity.skip_rows)
     issues: list[tuple[str, str]] = [blank_issue(blank_lines)] if blank_lines else []
     if recs.height == 0:
         raise UnreadableFile(name, "empty: no header row")
@@ -84,7 +103,7 @@ def read_delimited(entity: Entity, text: str, name: str) -> FileRead:
     )
     wanted = [(i, t) for i, t in enumerate(hm.targets) if t is not None]
     good = body.filter(pl.col(MALFORMED).is_null())
-    if _plain(text, quote):
+    if _plain(data, quote):
         parsed = _split(good["text"], delim, header_n)
     else:
         body_text = good["text"].str.join("\n").item() if good.height else ""
@@ -104,15 +123,15 @@ def read_delimited(entity: Entity, text: str, name: str) -> FileRead:
         pl.col(MALFORMED),
     )
     frame = pl.concat([good_frame, bad_frame]).sort(LINE) if bad.height else good_frame
-    if not text.endswith("\n") and body.height and body[MALFORMED][-1] is not None:
+    if not data.endswith(b"\n") and body.height and body[MALFORMED][-1] is not None:
         issues.append(("truncated_file", f"no line break at the end and the last record (line {body['line'][-1]}) is cut off"))
     return FileRead(frame, issues, hm.absent)
 
 
-def _plain(text: str, quote: str | None) -> bool:
+def _plain(data: bytes, quote: str | None) -> bool:
     """No quote character and no carriage return other than in CRLF: a record is its line split at the
     delimiter, exactly what the CSV parser would return."""
-    return (not quote or quote not in text) and ("\r" not in text or text.count("\r") == text.count("\r\n"))
+    return (not quote or quote.encode() not in data) and (b"\r" not in data or data.count(b"\r") == data.count(b"\r\n"))
 
 
 def _split(lines: pl.Series, delim: str, n: int) -> pl.DataFrame:

@@ -48,8 +48,8 @@ def _template(lines: pl.DataFrame) -> tuple[str, list[str]] | None:
     return rf"^{_WS}\{{{_WS}{pairs}{_WS}\}}{_WS}$", keys
 
 
-def read_jsonl(entity: Entity, text: str, name: str) -> FileRead:
-    lines = physical_lines(text) if text else pl.DataFrame(schema={"line": pl.Int64, "t": pl.Utf8})
+def read_jsonl(entity: Entity, data: bytes, name: str) -> FileRead:
+    lines = physical_lines(data) if data else pl.DataFrame(schema={"line": pl.Int64, "t": pl.Utf8})
     blank = lines.filter(pl.col("t").str.strip_chars() == "")["line"].to_list()
     issues: list[tuple[str, str]] = [blank_issue(blank)] if blank else []
     lines = lines.filter(pl.col("t").str.strip_chars() != "")
@@ -104,6 +104,6 @@ def read_jsonl(entity: Entity, text: str, name: str) -> FileRead:
             *[(pl.lit(known_vals[k], pl.Utf8) if k in known_vals else pl.lit(None, pl.Utf8)).alias(t) for k, t in wanted],
             pl.col("line").cast(pl.Int64).alias(LINE), pl.lit(None, pl.Utf8).alias(MALFORMED))
         frame = pl.concat([fast, frame]).sort(LINE) if frame.height else fast
-    if frame.height and not text.endswith("\n") and frame[MALFORMED][-1] is not None:
+    if frame.height and not data.endswith(b"\n") and frame[MALFORMED][-1] is not None:
         issues.append(("truncated_file", f"no line break at the end and the last record (line {frame[LINE][-1]}) is cut off"))
     return FileRead(frame, issues, hm.absent)

@@ -47,9 +47,9 @@ def _text(v) -> str | None:
     return str(v)
 
 
-def read_jsonstat(entity: Entity, text: str, name: str) -> FileRead:
+def read_jsonstat(entity: Entity, data: bytes, name: str) -> FileRead:
     try:
-        doc = json.loads(text)
+        doc = json.loads(data.decode("utf-8"))
     except json.JSONDecodeError as e:
         raise UnreadableFile(name, f"not valid JSON: {e}") from None
     ds = _dataset(doc, entity, name)

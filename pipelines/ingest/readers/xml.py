@@ -21,6 +21,7 @@ from lxml import etree
 from pipelines.common.contracts import Entity
 from pipelines.ingest.files import UnreadableFile
 from pipelines.ingest.readers.base import LINE, MALFORMED, FileRead, map_header
+from pipelines.ingest.readers.delimited import physical_lines
 
 _PARENT = "\x00parent:"
 
@@ -166,16 +167,15 @@ def _read_lines(specs: list[_Spec], by_tag: dict[str, list[_Spec]], data: bytes)
     has_decl = data.startswith(b"<?xml")
     if has_decl and _DECL.match(data) is None:
         raise _Fallback
+    if b"\r" in data:  # the parser normalises line ends; a CR would fail the line check below anyway
+        raise _Fallback
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
+        lines = physical_lines(data)
+    except pl.exceptions.PolarsError:  # not UTF-8
         raise _Fallback from None
-    split = text.split("\n")
-    del text
-    if has_decl:
-        split[0] = ""
-    lines = pl.DataFrame({"l": pl.Series(split, dtype=pl.Utf8)}).with_row_index(_ROW)
-    del split
+    lines = lines.select((pl.col("line") - 1).cast(pl.UInt32).alias(_ROW), pl.col("t").alias("l"))
+    if has_decl:  # the declaration line (checked above) is no element
+        lines = lines.with_columns(pl.when(pl.col(_ROW) == 0).then(pl.lit("")).otherwise(pl.col("l")).alias("l"))
     lines = lines.filter(pl.col("l").str.contains(r"[^ \t]"))  # text, control characters, CR: not blank
     if not lines.select(pl.col("l").str.contains(_LINE).all()).item():
         raise _Fallback
