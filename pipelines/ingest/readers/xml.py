@@ -175,7 +175,7 @@ def _read_lines(specs: list[_Spec], by_tag: dict[str, list[_Spec]], data: bytes)
         raise _Fallback from None
     lines = lines.select((pl.col("line") - 1).cast(pl.UInt32).alias(_ROW), pl.col("t").alias("l"))
     if has_decl:  # the declaration line (checked above) is no element
-        lines = lines.with_columns(pl.when(pl.col(_ROW) == 0).then(pl.lit("")).otherwise(pl.col("l")).alias("l"))
+        lines = lines.slice(1)
     lines = lines.filter(pl.col("l").str.contains(r"[^ \t]"))  # text, control characters, CR: not blank
     if not lines.select(pl.col("l").str.contains(_LINE).all()).item():
         raise _Fallback
@@ -249,8 +249,12 @@ def _read_lines(specs: list[_Spec], by_tag: dict[str, list[_Spec]], data: bytes)
     code = pl.col("name").replace_strict(known, list(range(len(known))), return_dtype=pl.UInt64)
     if att.height and att.select((pl.col(_ROW).cast(pl.UInt64) * max(len(known), 1) + code).n_unique()).item() != att.height:
         raise _Fallback  # a repeated attribute is not well-formed
-    if att.select(pl.col("value").str.contains("&", literal=True).any()).item():
-        att = att.with_columns(pl.col("value").str.replace_many(*_reference_table(att.get_column("value"))))
+    has_ref = att.get_column("value").str.contains("&", literal=True)
+    if has_ref.any():  # resolve the references in the few values holding one, not in every value
+        idx = has_ref.arg_true()
+        values = att.get_column("value")
+        refs = values.gather(idx)
+        att = att.with_columns(values.scatter(idx, refs.str.replace_many(*_reference_table(refs))))
 
     out = {}
     for s in specs:
