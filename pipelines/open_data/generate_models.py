@@ -134,7 +134,9 @@ def sdc_yaml() -> str:
                         "NOT published as its value. model = the dataset's od_* model, _row_key = the cells row, "
                         "column_name = the value column, status c (suppressed: primary or secondary), z (not "
                         "applicable: NULL), x (not available). Protected schema, never exported."),
-        "config": {"school_years": "{{ var('school_years', []) }}"},
+        # the years being rebuilt: var('school_years') or, as the pipeline passes them, IKMS_SCHOOL_YEARS (see the
+        # macro school_years_var; a change of it re-parses this one entry, not the project)
+        "config": {"school_years": "{{ var('school_years', []) or env_var('IKMS_SCHOOL_YEARS', '') }}"},
         "columns": [
             {"name": "school_year", "description": "The school year of the cell (2023 = 2023/24).",
              "data_tests": ["not_null"]},
