@@ -45,7 +45,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -159,10 +158,8 @@ def dbt_build(label: str, extra: list[str], env: dict, top: int) -> dict:
     target = Path(env["IKMS_DATA_DIR"]) / "dbt_bench" / label
     target.mkdir(parents=True, exist_ok=True)
     manifest = project.ensure_manifest()  # the generated indicator models must exist
-    # as each Dagster dbt step starts (pipelines/defs/dbt/assets.py): from the prepared partial-parse file
-    partial = manifest.parent / "partial_parse.msgpack"
-    if partial.exists():
-        shutil.copyfile(partial, target / "partial_parse.msgpack")
+    # as a Dagster dbt step starts (pipelines/defs/dbt/assets.py): from the data directory's last parse
+    project.seed_partial_parse(target, manifest.parent)
     args = [project.dbt_executable(), "build", "--project-dir", str(dbt_dir), "--profiles-dir", str(dbt_dir),
             "--target-path", str(target), "--log-path", str(target), "--quiet", *extra]
     t0 = time.perf_counter()
@@ -170,6 +167,7 @@ def dbt_build(label: str, extra: list[str], env: dict, top: int) -> dict:
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - t0
     code = os.waitstatus_to_exitcode(status)
+    project.keep_partial_parse(target)
     results = json.loads((target / "run_results.json").read_text())["results"] if (target / "run_results.json").exists() else []
     rows = []
     for r in results:

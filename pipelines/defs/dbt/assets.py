@@ -77,13 +77,11 @@ TRANSLATOR = IkmsTranslator(settings=DagsterDbtTranslatorSettings(enable_asset_c
 
 def _target_path(context: dg.AssetExecutionContext) -> Path:
     """One folder per dbt invocation under $IKMS_DATA_DIR/dbt_target (artifacts stay with the data, the repo
-    stays clean), seeded with the prepared partial-parse file so dbt does not parse the project again."""
+    stays clean), seeded with a partial-parse file so dbt does not parse the project again."""
     root = settings.data_dir() / "dbt_target"
     path = root / f"{context.run.run_id[:8]}-{context.op_execution_context.op.name}-{uuid.uuid4().hex[:6]}"
     path.mkdir(parents=True, exist_ok=True)
-    partial = MANIFEST.parent / "partial_parse.msgpack"
-    if partial.exists():
-        shutil.copyfile(partial, path / "partial_parse.msgpack")
+    proj.seed_partial_parse(path, MANIFEST.parent)
     _prune(root, keep=30)
     return path
 
@@ -133,6 +131,7 @@ def _build(context: dg.AssetExecutionContext, dbt: DbtCliResource, years: list[i
         if progress_hook is not None:
             _report(context, event)
         yield event
+    proj.keep_partial_parse(invocation.target_path)
     skipped = _skipped_models(invocation.target_path)
     if skipped:
         msg = f"dbt skipped {len(skipped)} model(s) below a failed test or model: {', '.join(skipped[:8])}" + (

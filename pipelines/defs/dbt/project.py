@@ -13,6 +13,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -121,6 +122,38 @@ def ensure_manifest(force: bool = False, progress=None) -> Path:
             return manifest
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+PARTIAL_PARSE = "partial_parse.msgpack"
+
+
+def _kept_partial_parse() -> Path:
+    return settings.data_dir() / "dbt_target" / PARTIAL_PARSE
+
+
+def seed_partial_parse(target: Path, prepared: Path) -> None:
+    """Start a dbt invocation in `target` from this data directory's last partial-parse file, else from the
+    prepared one (`prepared`: the folder of ensure_manifest's manifest). dbt checks the file itself (project
+    files, --vars, and the profile, i.e. the warehouse path): the prepared file, parsed for another data
+    directory, made every invocation parse the whole project (6.5 s against 2.6 s); a stale file only costs
+    what it changed."""
+    source = _kept_partial_parse()
+    if not source.exists():
+        source = prepared / PARTIAL_PARSE
+    if source.exists():
+        shutil.copyfile(source, target / PARTIAL_PARSE)
+
+
+def keep_partial_parse(target: Path) -> None:
+    """After a dbt invocation in `target`: its partial-parse file becomes the data directory's (atomically)."""
+    produced = target / PARTIAL_PARSE
+    if not produced.exists():
+        return
+    kept = _kept_partial_parse()
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    tmp = kept.with_name(f".{PARTIAL_PARSE}.{os.getpid()}")
+    shutil.copyfile(produced, tmp)
+    os.replace(tmp, kept)
 
 
 def dbt_project() -> DbtProject:
