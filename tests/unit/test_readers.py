@@ -39,6 +39,26 @@ def test_blank_lines_wrong_field_count_and_truncation():
     assert "line 2, 4" in dict(r.issues)["blank_lines"]
 
 
+def test_records_without_blank_lines_or_quotes_read_whole_as_split():
+    """A file whose every line is one record (no blank line, quote or CR) is parsed by the CSV reader on its
+    bytes (readers.delimited._whole); the ragged lines are malformed and the others' fields are as split."""
+    from pipelines.ingest.readers import delimited
+
+    e = entity("nva", "unemployed")
+    text = ("personas_kods,registracijas_datums,izslegsanas_datums,filiale\n321234-56789,2024-03-01,,R\n"
+            "1,2\n a ,2024-04-01,2024-05-01,Rīga\n1,2,3,4,5\n,,,\n")
+    r = read_bytes(e, text.encode(), "f.csv")
+    assert r.frame["_source_line"].to_list() == [2, 3, 4, 5, 6]
+    assert r.frame["_malformed"].to_list() == [None, "2 fields, the header has 4", None, "5 fields, the header has 4", None]
+    good = r.frame.filter(r.frame["_malformed"].is_null())
+    assert good.select("personas_kods", "izslegsanas_datums", "filiale").rows() == [
+        ("321234-56789", None, "R"), (" a ", "2024-05-01", "Rīga"), (None, None, None)]
+    whole = delimited._whole(text.encode(), ",", pl.Series([True, False, True, False, True]))
+    split = delimited._split(pl.Series(text.splitlines()[1:]).gather([0, 2, 4]), ",", 4)
+    assert whole.rows() == split.rows()
+    assert issues(r) == []
+
+
 def test_unterminated_quote_at_end_is_one_malformed_record():
     e = entity("nva", "unemployed")
     text = 'personas_kods,registracijas_datums,izslegsanas_datums,filiale\n321234-56789,2024-03-01,,"Rī'
