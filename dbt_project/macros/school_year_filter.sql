@@ -1,4 +1,4 @@
-{#- Restrict an incremental rebuild to the school years in var('school_years').
+{#- Restrict an incremental rebuild to the school years in var('school_years') or IKMS_SCHOOL_YEARS (school_years_var).
     Usage inside a WHERE clause:  where 1 = 1 {{ school_year_filter('school_year') }}
     Renders `and <column> in (2023, 2024)` when the model is being built incrementally AND the var lists
     years; renders nothing on a full (first / --full-refresh) build or when the var is empty, so a historical

@@ -7,7 +7,7 @@
     ~190 s (yearly models) and ~55 s (views) testing ten years of unchanged rows. None of the generic tests here
     compares one year with another (year-to-year checks are GE gates), so each year's verdict is the same either
     way. Dagster builds the unpartitioned models (the staging views among them) in a step of their own with the
-    run's school years as var('school_years') too. -#}
+    run's school years too (IKMS_SCHOOL_YEARS, see school_years_var). -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- set years = school_years_var() -%}

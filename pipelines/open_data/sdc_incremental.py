@@ -3,7 +3,7 @@
 Disclosure control works per school year (sdc.cell_status), and it is the costly step of the open data (minutes
 at national scale), so the model is incremental: it recomputes a year when that year's cells differ from the
 cells its stored status was computed from, when the disclosure definitions or engine changed, or when the year
-is being rebuilt (dbt var school_years). Each stored row carries the fingerprint of its year's input
+is being rebuilt (var school_years or IKMS_SCHOOL_YEARS). Each stored row carries the fingerprint of its year's input
 (`input_hash`): the year's rows of every cells table over the columns disclosure control reads, hashed in
 DuckDB, plus the definitions and the engine's source. A change in what it reads of a year's cells (a correction
 that reaches back, a new key or value column) therefore recomputes that year, never leaves it with a stale
@@ -18,8 +18,8 @@ from pipelines.open_data import bounds, catalogue, sdc
 
 
 def school_years(value: object) -> list[int]:
-    """The school years of dbt's var('school_years') as the model's config renders it: [2023, 2024], "[2023,
-    2024]", "2023", 2023, "[]" or None (the Python twin of the macro school_years_var)."""
+    """The school years of var('school_years') or IKMS_SCHOOL_YEARS as the model's config renders them: [2023,
+    2024], "[2023, 2024]", "2023", 2023, "[]", "" or None (the Python twin of the macro school_years_var)."""
     if value is None:
         return []
     if isinstance(value, (list, tuple)):
