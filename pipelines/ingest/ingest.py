@@ -29,6 +29,7 @@ class EntityResult:
     issues: list[dict] = field(default_factory=list)  # per file issue: _source_file, issue, detail
     rules: dict[str, int] = field(default_factory=dict)  # quarantined rows per first rule
     seconds: float = 0.0
+    institutions: list[str] | None = None  # the year's registry institutions it was checked against, if any
 
     @property
     def rows_read(self) -> int:
@@ -131,16 +132,25 @@ def read_partition(entity: Entity, year: int, landing: Path) -> tuple[pl.DataFra
 
 
 def ingest_entity(entity: Entity, year: int, landing: Path | None = None, warehouse: Path | None = None,
-                  key: bytes | None = None) -> EntityResult:
+                  key: bytes | None = None, institutions: list[str] | None = None) -> EntityResult:
     """Materialize raw.<feed>_<entity> (+ quarantine, meta) for one school year. Raises UnreadableFile for a
-    file that cannot be read at all (nothing is written then)."""
+    file that cannot be read at all (nothing is written then). institutions: the year's loaded registry
+    institutions when the caller has them (the entities of one extract, in one step); else they are read."""
     t0 = time.perf_counter()
     landing = landing or settings.landing_dir()
     warehouse = warehouse or settings.warehouse_path()
     key = key if key is not None else settings.pseudonym_key()
-    frame, files, issues = read_partition(entity, year, landing)
     needs_institutions = any(c.references for c in entity.stored_columns)
-    institutions = load.institutions_of(warehouse, year) if needs_institutions else None
+    with ThreadPoolExecutor(1) as reader:
+        # read while the files are parsed: the read may wait for the warehouse while another step process
+        # inserts (DuckDB takes one process at a time), and the parse need not wait with it
+        pending = (reader.submit(load.institutions_of, warehouse, year)
+                   if needs_institutions and institutions is None else None)
+        frame, files, issues = read_partition(entity, year, landing)
+        if pending is not None:
+            institutions = pending.result()
+    if not needs_institutions:
+        institutions = None
     needs_classifiers = any(c.classifier for c in entity.stored_columns)
     v = validate(entity, frame, year, key, institutions, classifiers() if needs_classifiers else {})
     del frame  # the records as read (~1.4 GB for a national month-file partition): not needed for the write
@@ -159,4 +169,5 @@ def ingest_entity(entity: Entity, year: int, landing: Path | None = None, wareho
     issues_df = pl.DataFrame(issues, schema={"_source_file": pl.Utf8, "issue": pl.Utf8, "detail": pl.Utf8})
     load.replace_partition(warehouse, entity, year, loaded, quarantined, issues_df, per_file)
     rules = dict(quarantined.group_by("rule").len().sort("rule").iter_rows())
-    return EntityResult(entity.table, year, per_file.to_dicts(), issues, rules, time.perf_counter() - t0)
+    return EntityResult(entity.table, year, per_file.to_dicts(), issues, rules, time.perf_counter() - t0,
+                        institutions)

@@ -85,3 +85,40 @@ def test_a_warehouse_of_another_pseudonym_length_is_refused(tmp_path):
         con.execute("INSERT INTO raw.viis_learners (personas_kods, _school_year) VALUES (?, 2023)", ["ab" * 32])
     with connect(old) as con, pytest.raises(PseudonymSchemeMismatch, match="64-hex-digit pseudonyms"):
         ensure_tables(con, entity("vendor_a", "grades"))
+
+
+def test_institutions_are_read_once_per_extract_and_the_list_given_is_used(data_dir):
+    shutil.copytree(FIXTURES / "vendor_a", settings.landing_dir() / "vendor_a")
+    shutil.copytree(FIXTURES / "viis", settings.landing_dir() / "viis")
+    inst = ingest_entity(entity("viis", "institutions"), 2023)
+    assert inst.institutions is None  # it references no institution: nothing read
+    e = entity("vendor_a", "grades")
+    read = ingest_entity(e, 2023)
+    assert read.institutions and read.rows_quarantined == 6  # read from raw.viis_institutions
+    # the list a caller already holds (the extract step's entities) is the one checked against: with none of
+    # them known, every row that broke nothing else is quarantined as unknown_institution
+    none_known = ingest_entity(e, 2023, institutions=["0000000000"])
+    assert none_known.institutions == ["0000000000"]
+    assert none_known.rows_loaded == 0 and none_known.rules.get("unknown_institution", 0) >= read.rows_loaded
+    again = ingest_entity(e, 2023, institutions=read.institutions)
+    assert (again.rows_loaded, again.rows_quarantined) == (read.rows_loaded, read.rows_quarantined)
+
+
+def test_step_processes_find_the_instance_storage_preloaded(tmp_path):
+    """The forkserver of the ingest job's step processes imports pipelines.defs.ingest.step_imports (PRELOAD):
+    the storage classes the instance in DAGSTER_HOME names must then be loaded, or each step imports them."""
+    import os
+    import subprocess
+    import sys
+
+    from pipelines.defs.ingest.jobs import PRELOAD
+
+    assert "pipelines.defs.ingest.step_imports" in PRELOAD
+    (tmp_path / "dagster.yaml").write_text((settings.PROJECT_ROOT / "dagster.yaml").read_text())
+    probe = ("import sys; import pipelines.defs.ingest.step_imports; "
+             "print(all(m in sys.modules for m in ('dagster._core.storage.sqlite_storage', "
+             "'dagster._core.storage.runs', 'dagster._core.storage.event_log', 'dagster._core.storage.schedules', "
+             "'dagster._core.instance.factory', 'pyarrow.dataset')))")
+    out = subprocess.run([sys.executable, "-c", probe], env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
+                         cwd=settings.PROJECT_ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "True"

@@ -49,13 +49,19 @@ def _metadata(entity: Entity) -> dict:
     return {"contract": f"models/contracts/{entity.feed}.yaml", "table": f"raw.{entity.table}"}
 
 
-def _ingest(context, warehouse: DuckDBWarehouse, entity: Entity, multi: bool) -> dg.MaterializeResult:
+def _ingest(context, warehouse: DuckDBWarehouse, entity: Entity, multi: bool, known: dict | None = None
+            ) -> dg.MaterializeResult:
+    """known: shared by the entities of one extract step: the year's institutions, read once for all of them."""
     from pipelines.ingest.files import UnreadableFile
     from pipelines.ingest.ingest import ingest_entity
 
     year = sy.from_key(context.partition_key)
+    known = {} if known is None else known
     try:
-        r = ingest_entity(entity, year, warehouse.landing_dir, warehouse.warehouse_path)
+        r = ingest_entity(entity, year, warehouse.landing_dir, warehouse.warehouse_path,
+                          institutions=known.get("institutions"))
+        if r.institutions is not None:
+            known["institutions"] = r.institutions
     except UnreadableFile as e:
         raise dg.Failure(description=f"raw.{entity.table} {sy.label(year)}: cannot read {e.path}: {e.reason}",
                          metadata={"file": e.path, "reason": e.reason}) from None
@@ -115,9 +121,10 @@ def build_extract_asset(entities: list[Entity]) -> dg.AssetsDefinition:
     )
     def _extract(context: dg.AssetExecutionContext, warehouse: DuckDBWarehouse):
         selected = context.selected_asset_keys
+        known: dict = {}  # raw/viis_institutions comes first: the others read it once, after it is loaded
         for e in entities:
             if asset_key(e) in selected:
-                yield _ingest(context, warehouse, e, multi=True)
+                yield _ingest(context, warehouse, e, multi=True, known=known)
 
     return _extract
 

@@ -20,9 +20,10 @@ from pipelines.defs.ingest.partitions import school_years
 from pipelines.defs.ingest.resources import DuckDBWarehouse
 
 JOB = "ingest"
-# imported once by the forkserver, shared by every step process
+# imported once by the forkserver, shared by every step process (step_imports: what Dagster itself imports in a
+# step process)
 PRELOAD = ["pipelines.defs.ingest.jobs", "pipelines.ingest.ingest", "pipelines.quality.gates", "polars", "duckdb",
-           "great_expectations"]
+           "great_expectations", "pipelines.defs.ingest.step_imports"]
 
 
 # below this many bytes of landing files in a run, one process: a step process costs ~1.5 s to start and report
