@@ -191,6 +191,13 @@ class Browser:
         for y in range(0, h + step, step):
             self.driver.execute_script("window.scrollTo(0, arguments[0]);", y)
             time.sleep(0.05)
+        # under load the page's IntersectionObserver can miss a chart scrolled past between two frames: show
+        # each chart still waiting (site.js marks them _ikmsDraw / _ikmsDone) until none is left
+        left = ("const w = Array.from(document.querySelectorAll('div')).filter(e => e._ikmsDraw && !e._ikmsDone);"
+                "if (w.length) w[0].scrollIntoView({block: 'center'}); return w.length;")
+        deadline = time.monotonic() + 30
+        while self.driver.execute_script(left) and time.monotonic() < deadline:
+            time.sleep(0.1)
         stats = self.settle()
         self.driver.execute_script("window.scrollTo(0, 0);")
         return stats

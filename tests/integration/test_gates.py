@@ -111,10 +111,10 @@ def test_planted_defect_blocks_downstream_in_the_same_run(copy):
     assert _materialized(result, instance) == set()
     assert not result.success
     failed = [e for e in result.all_events if e.event_type_value == "STEP_FAILURE"]
-    assert [e.step_key for e in failed] == ["raw_quality_gates"]
+    assert [e.step_key for e in failed] == ["raw_quality_gates_institutions"]
     assert failed[0].event_specific_data.error.cls_name == "DagsterAssetCheckFailedError"
     started = {e.step_key for e in result.all_events if e.event_type_value == "STEP_START"}
-    assert started == {"raw_quality_gates"}  # the dbt step never started ("dependencies failed")
+    assert started == {"raw_quality_gates_institutions"}  # the dbt step never started ("dependencies failed")
     # the failure is in gates.results, and `ikms build` refuses on it
     from pipelines.ingest.runner import GatesFailed, build
     from pipelines.quality.gates import latest_blocking_failures

@@ -207,11 +207,28 @@ def test_each_raw_gate_runs_in_one_op_and_institutions_before_the_tables_that_re
 
     ops = {spec.asset_key: c.node_def.name for c in RAW_GATE_CHECKS for spec in c.check_specs}
     assert len(ops) == len(RAW_SPECS)  # every gate in exactly one op
-    assert ops[dg.AssetKey(["raw", "viis_institutions"])] == "raw_quality_gates"
+    assert ops[dg.AssetKey(["raw", "viis_institutions"])] == "raw_quality_gates_institutions"
     assert ops[dg.AssetKey(["raw", "viis_enrolments"])] == "raw_quality_gates_viis"
     assert ops[dg.AssetKey(["raw", "vendor_a_absences"])] == "raw_quality_gates_vendor_a"
     assert ops[dg.AssetKey(["raw", "vendor_b_grades"])] == "raw_quality_gates_vendor_b"
     assert ops[dg.AssetKey(["raw", "csp_wages"])] == "raw_quality_gates"
+    assert ops[dg.AssetKey(["raw", "viis_learners"])] == "raw_quality_gates"
+
+
+def test_the_school_system_files_wait_for_the_institutions_step_and_gate_not_for_the_whole_extract():
+    """The ingest job's plan: raw/viis_institutions is a step of its own; the school-system files and the rest
+    of the registry extract start after it and its gate (they check against it), not after each other."""
+    from dagster._core.execution.api import create_execution_plan
+
+    from pipelines.defs.ingest.jobs import resolved_job
+
+    plan = create_execution_plan(resolved_job(), run_config={"execution": {"config": {"in_process": {}}}},
+                                 tags={"dagster/partition": "2023"})
+    order = plan.get_all_step_deps()
+    assert order["raw_quality_gates_institutions"] == {"raw__viis_institutions"}
+    for step in ("raw__vendor_a_absences", "raw__vendor_b_grades", "raw__viis__viis_izraksts"):
+        assert order[step] == {"raw__viis_institutions", "raw_quality_gates_institutions"}, (step, order[step])
+    assert order["raw__csp_wages"] == set() and order["raw__viis_institutions"] == set()
 
 
 def test_the_ingest_path_does_not_import_dbt():

@@ -272,3 +272,49 @@ def test_xml_fast_path_resolves_references_as_the_parser_does():
     assert fast["learners"].frame["personas_kods"].to_list() == ["A&B", "C"]
     assert fast["enrolments"].frame["iestades_reg_nr"].to_list() == ["1<2", "plain"]
     assert fast["enrolments"].frame["programmas_kods"].to_list() == ["éā", "21011111"]
+
+
+def test_jsonl_whole_file_reader_agrees_with_the_line_by_line_path(monkeypatch):
+    """Files whose every line has the first line's shape are parsed whole by Polars' NDJSON reader; the frame,
+    issues and absent columns must be those of the line path (regex groups / DuckDB), on random files with
+    blank lines, CRLF, spaces around tokens, numbers, booleans, nulls and non-ASCII text."""
+    import random
+
+    from pipelines.ingest.readers import jsonl
+
+    e = entity("vendor_b", "attendance")
+    rnd = random.Random(7)
+    words = ["sick", "", "a,b", "Ā ž", "x y", "0", "null", "true", "€", "q:r", "{}", "[1]"]
+    tokens = [0, 7, -12, 10**17, 123456789012345678, True, False, None]
+    whole_calls = []
+    original = jsonl._read_whole
+
+    def counted(*a):
+        out = original(*a)
+        whole_calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(jsonl, "_read_whole", counted)
+    for case in range(60):
+        keys = ["school_id", "student_code", "date", "lessons_missed", "reason", "recorded_at"]
+        if case % 5 == 0:
+            keys = keys[:3] + ["extra"] + keys[3:]  # an unexpected column
+        if case % 7 == 0:
+            keys.remove("reason")  # an absent one
+        sep, colon = (", ", ": ") if case % 3 == 0 else (",", ":")
+        lines = []
+        for _ in range(rnd.randint(1, 30)):
+            obj = {k: (rnd.choice(tokens) if rnd.random() < 0.4 else rnd.choice(words)) for k in keys}
+            line = json.dumps(obj, ensure_ascii=False, separators=(sep, colon))
+            lines.append((" " if rnd.random() < 0.1 else "") + line)
+            if rnd.random() < 0.05:
+                lines.append(rnd.choice(["", " ", "\t"]))
+        eol = "\r\n" if case % 4 == 1 else "\n"
+        data = (eol.join(lines) + ("" if case % 6 == 2 else eol)).encode()
+        fast = read_bytes(e, data, "f.jsonl")
+        monkeypatch.setattr(jsonl, "_read_whole", lambda *a: None)
+        slow = read_bytes(e, data, "f.jsonl")
+        monkeypatch.setattr(jsonl, "_read_whole", counted)
+        assert fast.frame.equals(slow.frame), case
+        assert fast.issues == slow.issues and fast.absent == slow.absent, case
+    assert len(whole_calls) == 60 and sum(whole_calls) >= 50, whole_calls  # files of one shape: read whole

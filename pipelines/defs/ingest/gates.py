@@ -104,16 +104,23 @@ def _feed(spec: dg.AssetCheckSpec) -> str:
 # read it (their contract references its reg_nr), whose own gates can only run after them. Dagster names the
 # parts of a split op in an order that differs between processes (set order), so a step process of the ingest
 # job could run the other part's checks: explicit ops have fixed names.
-# - raw_quality_gates: the tables that reference no other (raw/viis_institutions among them); it runs first,
-#   with priority, as the large school-system steps wait for it
+# - raw_quality_gates_institutions: raw/viis_institutions alone, first (priority): every asset that reads it
+#   (the school-system files, most of the registry extract) waits for this gate, not for the small feeds'
+# - raw_quality_gates: the other tables that reference no other (the small feeds, the registry's classifiers
+#   and learners), whenever they are loaded
 # - raw_quality_gates_<feed>: per feed, the tables that reference raw/viis_institutions, each as soon as its
 #   feed is loaded (priority over the ingest steps: a few seconds each), beside the other feeds' steps (one op
 #   for all of them ran ~5 s after the last step, alone)
 _DEPENDENT = {s.asset_key for s in RAW_SPECS if s.asset_key in set(_dependent_keys())}
-raw_quality_gates = _gate_op([s for s in RAW_SPECS if s.asset_key not in _DEPENDENT], "raw_quality_gates",
+_REFERENCED = {dg.AssetKey(["raw", "viis_institutions"])}
+raw_quality_gates_institutions = _gate_op(
+    [s for s in RAW_SPECS if s.asset_key in _REFERENCED], "raw_quality_gates_institutions",
+    "GE gate of raw/viis_institutions, for the run's school-year partition: every asset that reads it waits for it",
+    priority=6)
+raw_quality_gates = _gate_op([s for s in RAW_SPECS if s.asset_key not in _DEPENDENT | _REFERENCED], "raw_quality_gates",
                              "GE gates of the raw tables, for the run's school-year partition", priority=3)
 _FEEDS = sorted({_feed(s) for s in RAW_SPECS if s.asset_key in _DEPENDENT})
-RAW_GATE_CHECKS = [raw_quality_gates] + [
+RAW_GATE_CHECKS = [raw_quality_gates_institutions, raw_quality_gates] + [
     _gate_op([s for s in RAW_SPECS if s.asset_key in _DEPENDENT and _feed(s) == feed], f"raw_quality_gates_{feed}",
              f"GE gates of the {feed} raw tables that reference raw/viis_institutions, for the run's school-year "
              "partition", priority=5)

@@ -1,7 +1,7 @@
 """Quality gates as BLOCKING Dagster asset checks (check name `ge_gates`), one per gated asset:
 
-- raw_quality_gates and raw_quality_gates_<feed> (per feed, the assets that read raw/viis_institutions; why
-  apart: see pipelines/defs/ingest/gates.py): every raw/<feed>_<entity> ingest asset, PARTITIONED by school year like the
+- raw_quality_gates_institutions, raw_quality_gates and raw_quality_gates_<feed> (per feed, the assets that
+  read raw/viis_institutions; why apart: see pipelines/defs/ingest/gates.py): every raw/<feed>_<entity> ingest asset, PARTITIONED by school year like the
   assets (AssetCheckSpec.partitions_def, a preview feature of Dagster 1.13: the check runs for, and its evaluation is
   recorded against, the run's partition; without it a check on a partitioned asset is unpartitioned and runs
   once per run, not knowing which year to look at). It validates the partition's school year.

@@ -2,6 +2,8 @@
 columns named as the contract's columns) with their start lines, the file issues, and the absent columns."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from pipelines.common.contracts import Entity, all_entities
 from pipelines.ingest.files import UnreadableFile, decode
 from pipelines.ingest.readers.base import LINE, MALFORMED, FileRead
@@ -38,11 +40,11 @@ def _xml_prefix(data: bytes, encoding: str, name: str) -> tuple[str, list[tuple[
 
 
 # one extract at a time (national extracts are large): key -> (the file's BOM / encoding issues, reads per entity)
-_XML_CACHE: dict[tuple, tuple[list[tuple[str, str]], dict[str, FileRead]]] = {}
+_XML_CACHE: dict[tuple, tuple[list[tuple[str, str]], Mapping[str, FileRead]]] = {}
 
 
 def _xml_cached(entity: Entity, name: str, sha: str, data: bytes
-                ) -> tuple[list[tuple[str, str]], dict[str, FileRead]]:
+                ) -> tuple[list[tuple[str, str]], Mapping[str, FileRead]]:
     """The parse of an extract for every entity of it, and its file issues, computed once per file content: the
     encoding check decodes the whole file (~0.2 s per 160 MB), which nine entities need not repeat."""
     key = (entity.feed, entity.files, name, sha)

@@ -11,8 +11,10 @@ The fast path's line numbers are exact; libxml2 keeps element lines in 16 bits, 
 lines past line 65,535 (a limit of the library, left as it is for odd-shaped files)."""
 from __future__ import annotations
 
+import functools
 import io
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import polars as pl
@@ -49,7 +51,7 @@ def _parent_spec(expr: str) -> tuple[int, str]:
     return up, expr[1:]
 
 
-def read_xml(entities: list[Entity], data: bytes, encoding: str, name: str) -> dict[str, FileRead]:
+def read_xml(entities: list[Entity], data: bytes, encoding: str, name: str) -> Mapping[str, FileRead]:
     specs = [
         _Spec(
             e,
@@ -161,7 +163,7 @@ def _xml_char(cp: int) -> bool:
     return cp in (0x9, 0xA, 0xD) or 0x20 <= cp <= 0xD7FF or 0xE000 <= cp <= 0xFFFD or 0x10000 <= cp <= 0x10FFFF
 
 
-def _read_lines(specs: list[_Spec], by_tag: dict[str, list[_Spec]], data: bytes) -> dict[str, FileRead]:
+def _read_lines(specs: list[_Spec], by_tag: dict[str, list[_Spec]], data: bytes) -> Mapping[str, FileRead]:
     if data.startswith(b"\xef\xbb\xbf"):
         raise _Fallback
     has_decl = data.startswith(b"<?xml")
@@ -256,6 +258,8 @@ def _read_lines(specs: list[_Spec], by_tag: dict[str, list[_Spec]], data: bytes)
         refs = values.gather(idx)
         att = att.with_columns(values.scatter(idx, refs.str.replace_many(*_reference_table(refs))))
 
+    # an entity's frame is built when a step first asks for it (the registry's institutions are a step of their
+    # own: they need not wait for the learners' pivot); whether it can be built here is decided now, for all
     out = {}
     for s in specs:
         e = s.entity
@@ -263,28 +267,60 @@ def _read_lines(specs: list[_Spec], by_tag: dict[str, list[_Spec]], data: bytes)
         if rows.height == 0:
             out[e.name] = _finish(e, pl.DataFrame(), pl.Series(LINE, [], dtype=pl.Int64), False)
             continue
-        a = att.filter(pl.col(_ROW).is_in(rows.get_column(_ROW).implode()) & ~pl.col("name").is_in(list(s.drop)))
-        names = a.get_column("name").unique(maintain_order=True).to_list()
-        if not names and not s.parents:
+        if not s.parents and not att.lazy().filter(_fields_of(s, rows)).select(pl.len()).collect().item():
             raise _Fallback
-        raw = rows.select(_ROW)
-        if names:
-            wide = a.pivot(on="name", index=_ROW, values="value")
-            raw = raw.join(wide, on=_ROW, how="left", maintain_order="left")
-        for col, up, attr in s.parents:
-            k = len(s.path) - up
-            if k < 0:
-                raw = raw.with_columns(pl.lit(None, pl.Utf8).alias(_PARENT + col))
-                continue
-            pv = att.filter(pl.col("name") == attr).select(pl.col(_ROW).alias("\x00anc"),
-                                                           pl.col("value").alias(_PARENT + col))
-            raw = (raw.with_columns(rows.get_column(f"r{k}").alias("\x00anc"))
-                   .join(pv, on="\x00anc", how="left", maintain_order="left").drop("\x00anc"))
-        raw_cols = names + [_PARENT + col for col, _, _ in s.parents]
-        line = (raw.get_column(_ROW).cast(pl.Int64) + 1).alias(LINE)
-        raw = raw.select(pl.col(c).cast(pl.Utf8) for c in raw_cols)
-        out[e.name] = _finish(e, raw, line, True)
-    return out
+        out[e.name] = functools.partial(_entity_frame, s, rows, att)
+    return _Reads(out)
+
+
+def _fields_of(s: _Spec, rows: pl.DataFrame) -> pl.Expr:
+    """The attributes of the spec's records that are its fields (not dropped)."""
+    return pl.col(_ROW).is_in(rows.get_column(_ROW).implode()) & ~pl.col("name").is_in(list(s.drop))
+
+
+def _entity_frame(s: _Spec, rows: pl.DataFrame, att: pl.DataFrame) -> FileRead:
+    """One entity's records from the validated lines: its attributes pivoted per record, ancestors' attributes
+    joined for the parent columns."""
+    a = att.filter(_fields_of(s, rows))
+    names = a.get_column("name").unique(maintain_order=True).to_list()
+    raw = rows.select(_ROW)
+    if names:
+        wide = a.pivot(on="name", index=_ROW, values="value")
+        raw = raw.join(wide, on=_ROW, how="left", maintain_order="left")
+    del a
+    for col, up, attr in s.parents:
+        k = len(s.path) - up
+        if k < 0:
+            raw = raw.with_columns(pl.lit(None, pl.Utf8).alias(_PARENT + col))
+            continue
+        pv = att.filter(pl.col("name") == attr).select(pl.col(_ROW).alias("\x00anc"),
+                                                       pl.col("value").alias(_PARENT + col))
+        raw = (raw.with_columns(rows.get_column(f"r{k}").alias("\x00anc"))
+               .join(pv, on="\x00anc", how="left", maintain_order="left").drop("\x00anc"))
+    raw_cols = names + [_PARENT + col for col, _, _ in s.parents]
+    line = (raw.get_column(_ROW).cast(pl.Int64) + 1).alias(LINE)
+    raw = raw.select(pl.col(c).cast(pl.Utf8) for c in raw_cols)
+    return _finish(s.entity, raw, line, True)
+
+
+class _Reads(Mapping):
+    """Entity name -> FileRead, each built on first access (a value may be given ready or as a function); the
+    parse state a function holds is released once it has run."""
+
+    def __init__(self, items: dict):
+        self._items = items
+
+    def __getitem__(self, name: str) -> FileRead:
+        item = self._items[name]
+        if callable(item):
+            item = self._items[name] = item()
+        return item
+
+    def __iter__(self):
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
 
 
 def _reference_table(values: pl.Series) -> tuple[list[str], list[str]]:
