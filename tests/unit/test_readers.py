@@ -318,3 +318,32 @@ def test_jsonl_whole_file_reader_agrees_with_the_line_by_line_path(monkeypatch):
         assert fast.frame.equals(slow.frame), case
         assert fast.issues == slow.issues and fast.absent == slow.absent, case
     assert len(whole_calls) == 60 and sum(whole_calls) >= 50, whole_calls  # files of one shape: read whole
+
+
+def test_xml_fast_path_builds_an_entity_frame_only_when_asked(monkeypatch):
+    """The registry's institutions are a step of their own: reading them must not build the learners' frames
+    (their pivot is most of the per-entity work); each frame is built once, on first access."""
+    import pipelines.ingest.readers.xml as X
+
+    body = b"""<?xml version="1.0" encoding="UTF-8"?>
+<R>
+ <Iestades>
+  <Iestade regNr="1234567890" nosaukums="Skola"/>
+ </Iestades>
+ <Izglitojamie>
+  <Izglitojamais personasKods="A" dzimums="S" dzimsanasDatums="2010-01-01">
+   <Macibas iestadesRegNr="1234567890" programmasKods="21011111" sakumaDatums="2023-09-01"/>
+  </Izglitojamais>
+ </Izglitojamie>
+</R>
+"""
+    built = []
+    original = X._entity_frame
+    monkeypatch.setattr(X, "_entity_frame", lambda s, *a: built.append(s.entity.name) or original(s, *a))
+    ents = [entity("viis", n) for n in ("institutions", "learners", "enrolments")]
+    reads = X.read_xml(ents, body, "utf-8", "v.xml")
+    assert built == [] and set(reads) == {"institutions", "learners", "enrolments"}
+    assert reads["institutions"].frame["reg_nr"].to_list() == ["1234567890"]
+    assert built == ["institutions"]
+    assert reads["institutions"] is reads["institutions"] and built == ["institutions"]
+    assert reads["enrolments"].frame["personas_kods"].to_list() == ["A"] and built == ["institutions", "enrolments"]
